@@ -1,0 +1,31 @@
+"""Options shared by the flake8 plugin, the CLI and the fixer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Extra Module base classes, by qualified name (``mypkg.layers.BaseHead``).
+    module_bases: frozenset[str] = frozenset()
+    #: How the fixer writes TPC001 fixes: ``register_buffer`` or ``nn.Buffer``.
+    buffer_style: str = "register_buffer"
+    #: Resolve imported base classes and helpers in other files of the same source tree.
+    cross_file: bool = True
+
+
+DEFAULT = Settings()
+
+
+def parse_module_bases(value: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
+    """Split a comma/whitespace separated option value into qualified names."""
+    if not value:
+        return frozenset()
+    items = value if isinstance(value, (list, tuple)) else [value]
+    names: set[str] = set()
+    for item in items:
+        for part in str(item).replace(",", " ").split():
+            if part:
+                names.add(part.strip())
+    return frozenset(names)
