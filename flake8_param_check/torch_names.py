@@ -203,3 +203,15 @@ TENSOR_PROPERTIES: frozenset[str] = frozenset({"T", "mT", "H", "mH", "data", "re
 #: In-place methods (``x.mul_(2)``) return the tensor itself, so a Parameter stays a Parameter.
 def is_inplace_method(name: str) -> bool:
     return name.endswith("_") and not name.endswith("__")
+
+
+#: Methods of a Module that return the Module itself.
+MODULE_SELF_METHODS: frozenset[str] = frozenset(
+    "to cuda cpu xpu float double half bfloat16 train eval requires_grad_ apply type share_memory "
+    "to_empty".split()
+)
+
+#: Names that concrete torch.nn layers register themselves (``nn.Linear.weight``,
+#: ``nn.BatchNorm2d.running_mean``): a subclass assigning one updates it.
+def is_torch_layer_state(name: str) -> bool:
+    return name.startswith(("weight", "bias", "running_", "in_proj_", "num_batches_tracked"))

@@ -1,0 +1,274 @@
+"""Walk one nn.Module class and record every assignment to ``self.<attr>``.
+
+``__init__`` runs first, in order, following the methods it calls on ``self`` (each once); that is
+the *init scope*, where a value must be registered to be tracked.  Every other method runs after,
+from what ``__init__`` left.  The result, a :class:`ClassSummary`, lists the :class:`Binding` s that
+the rules in :mod:`.rules` judge, and what the class registers (for its subclasses).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+import libcst as cst
+
+from . import torch_names as tn
+from .inference import (
+    BUFFER,
+    CONTAINER,
+    MODULE,
+    PARAMETER,
+    TENSOR,
+    Frame,
+    Val,
+    Walker,
+    string_value,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import FileContext
+    from .index import ClassInfo
+
+_REGISTERED_KIND = {
+    **{m: BUFFER for m in tn.REGISTER_BUFFER_METHODS},
+    **{m: PARAMETER for m in tn.REGISTER_PARAMETER_METHODS},
+    **{m: MODULE for m in tn.REGISTER_MODULE_METHODS},
+    **{m: TENSOR for m in tn.REGISTER_STATE_METHODS},
+}
+_REGISTERS = (PARAMETER, BUFFER, MODULE)
+
+
+@dataclass
+class Binding:
+    """One ``self.<attr> = <value>`` statement, as the rules see it."""
+
+    attr: str
+    target: cst.Attribute
+    statement: cst.CSTNode  #: the line holding the assignment
+    value: Val | None
+    method: str
+    in_init: bool  #: in ``__init__`` or a method it calls
+    single: bool  #: a plain ``self.x = value`` with one target (the fixer can rewrite it)
+    registered_before: bool  #: ``attr`` was already a buffer/parameter/submodule
+    blocks: tuple[int, ...]
+    superseded: bool = False  #: a later statement of ``__init__`` registers, rebinds or deletes it
+    rebound: bool = False  #: ``attr`` is assigned more than once in the init scope
+
+
+@dataclass
+class ClassSummary:
+    info: "ClassInfo"
+    context: "FileContext"
+    bindings: list[Binding] = field(default_factory=list)
+    registered: set[str] = field(default_factory=set)  #: names registered by the end of __init__
+    attrs: dict[str, Val] = field(default_factory=dict)  #: what self.<attr> holds after __init__
+    methods: dict[str, cst.FunctionDef] = field(default_factory=dict)  #: own and inherited
+
+
+def check_class(context: "FileContext", info: "ClassInfo") -> ClassSummary | None:
+    node = context.definition(info.span)
+    if not isinstance(node, cst.ClassDef):
+        return None
+    summary = ClassSummary(info, context)
+    for base in context.base_refs(info):
+        if not base.is_module():
+            continue
+        inherited = base.summary()
+        if inherited is None:
+            continue
+        summary.registered |= inherited.registered
+        summary.attrs.update({k: v for k, v in inherited.attrs.items() if v.registered})
+        for name, method in inherited.methods.items():
+            summary.methods.setdefault(name, method)
+    own = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
+    summary.methods.update(own)
+    ClassChecker(context, summary, context.inherits_torch_layer(info)).run(own)
+    return summary
+
+
+class ClassChecker(Walker):
+    def __init__(self, context: "FileContext", summary: ClassSummary, torch_layer: bool) -> None:
+        super().__init__(context)
+        self.context = context
+        self.summary = summary
+        self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
+        self.inlined: set[str] = set()
+        self.recording = True
+        self.method_returns: dict[str, Val | None] = {}
+
+    def run(self, own: dict[str, cst.FunctionDef]) -> None:
+        summary = self.summary
+        init = summary.methods.get("__init__")
+        if init is not None:
+            self.inlined.add("__init__")
+            self.run_method(init, in_init=True)
+        after_init = summary.attrs
+        for name, method in own.items():
+            if name in self.inlined:
+                continue
+            summary.attrs = {k: v.copy() for k, v in after_init.items()}
+            self.run_method(method, in_init=False)
+        summary.attrs = after_init
+
+    def run_method(self, method: cst.FunctionDef, in_init: bool) -> Val | None:
+        frame = self.context.frame_for(method, None, in_init)
+        params = [*method.params.posonly_params, *method.params.params]
+        if not params or _is_static(method):
+            return None
+        frame.self_name = params[0].name.value
+        frame.env.pop(frame.self_name, None)
+        return self.run_function(method, frame)
+
+    # --- reading self ----------------------------------------------------------------------
+
+    def read_self(self, frame: Frame, attr: str) -> Val | None:
+        value = self.summary.attrs.get(attr)
+        if value is not None:
+            return value
+        if self.torch_layer and tn.is_torch_layer_state(attr):
+            value = Val(TENSOR if attr.startswith(("running_", "num_batches")) else PARAMETER)
+            value.registered = True
+            return value
+        if attr in self.summary.registered:
+            value = Val(TENSOR)
+            value.registered = True
+            return value
+        return None
+
+    def is_registered(self, attr: str) -> bool:
+        if attr in self.summary.registered:
+            return True
+        if self.torch_layer and tn.is_torch_layer_state(attr):
+            return True
+        current = self.summary.attrs.get(attr)
+        return current is not None and current.kind in _REGISTERS
+
+    # --- assignments -----------------------------------------------------------------------
+
+    def on_self_assign(self, frame: Frame, attr: str, target: cst.Attribute, value: Val | None,
+                       statement: cst.CSTNode, single: bool) -> None:
+        registered_before = self.is_registered(attr)
+        if frame.in_init and self.recording:
+            self.supersede(attr, registers=value is not None and value.kind in _REGISTERS)
+        if value is not None and value.kind in _REGISTERS:
+            self.summary.registered.add(attr)
+            value.registered = True
+        if value is None:
+            self.summary.attrs.pop(attr, None)
+        else:
+            self.summary.attrs[attr] = value
+        if self.recording:
+            self.summary.bindings.append(
+                Binding(attr, target, statement, value, frame.method, frame.in_init, single,
+                        registered_before, tuple(self.block_path))
+            )
+
+    def supersede(self, attr: str, registers: bool) -> None:
+        """A new binding of ``attr`` in the init scope: earlier ones it replaces are not final."""
+        path = tuple(self.block_path)
+        for binding in self.summary.bindings:
+            if binding.attr != attr or not binding.in_init:
+                continue
+            binding.rebound = True
+            if registers or binding.blocks[: len(path)] == path:
+                binding.superseded = True
+
+    def on_self_delete(self, frame: Frame, attr: str) -> None:
+        if frame.in_init and self.recording:
+            self.supersede(attr, registers=True)
+        self.summary.registered.discard(attr)
+        self.summary.attrs.pop(attr, None)
+
+    # --- calls on self ---------------------------------------------------------------------
+
+    def on_self_method(self, frame: Frame, call: cst.Call, method: str) -> Val | None:
+        kind = _REGISTERED_KIND.get(method)
+        if kind is not None:
+            self.register(frame, call.args, kind)
+            return None
+        self.eval_args(call, frame)
+        function = self.summary.methods.get(method)
+        if function is None:
+            return None
+        if frame.in_init and self.recording and method not in self.inlined:
+            self.inlined.add(method)
+            result = self.run_method(function, in_init=True)
+            self.method_returns[method] = result
+            return result.copy() if result is not None else None
+        if method not in self.method_returns:
+            self.method_returns[method] = None  # recursion guard
+            recording, self.recording = self.recording, False
+            saved = self.summary.attrs
+            self.summary.attrs = dict(saved)
+            try:
+                self.method_returns[method] = self.run_method(function, in_init=False)
+            finally:
+                self.recording = recording
+                self.summary.attrs = saved
+        result = self.method_returns[method]
+        return result.copy() if result is not None else None
+
+    def register(self, frame: Frame, args: Sequence[cst.Arg], kind: str | None) -> None:
+        """``self.register_buffer(name, value)`` and friends, and ``setattr(self, name, value)``."""
+        name_node = args[0].value if args else None
+        value_node = args[1].value if len(args) > 1 else None
+        for arg in args:
+            if arg.keyword is not None and arg.keyword.value in ("tensor", "param", "module", "default", "value"):
+                value_node = arg.value
+            if arg.keyword is not None and arg.keyword.value == "name":
+                name_node = arg.value
+        value = self.eval(value_node, frame) if value_node is not None else None
+        for arg in args:
+            if arg.value is not value_node:
+                self.eval(arg.value, frame)
+        name = string_value(name_node) if name_node is not None else None
+        if name is not None:
+            if kind is None:  # setattr: what Module.__setattr__ does with the value
+                if value is None or value.kind not in _REGISTERS:
+                    self.summary.attrs.pop(name, None)
+                    return
+                kind = value.kind
+            if frame.in_init and self.recording:
+                self.supersede(name, registers=True)
+            self.summary.registered.add(name)
+            registered = value if value is not None and value.kind != CONTAINER else Val(kind)
+            registered.registered = True
+            self.summary.attrs[name] = registered
+            return
+        # A computed name: whatever the call and the loops around it mention is registered.
+        mentioned: set[str] = set()
+        for arg in args:
+            mentioned.update(self.referenced_names(arg.value, frame))
+        for refs in frame.loop_refs:
+            mentioned.update(refs)
+        for ref in mentioned:
+            held = self.read_self(frame, ref[5:]) if ref.startswith("self.") else frame.env.get(ref)
+            if held is None:
+                continue
+            if held.kind == CONTAINER:
+                held.consumed = True
+            held.registered = True
+        if value is not None:
+            value.registered = True
+
+    def eval_call(self, call: cst.Call, frame: Frame) -> Val | None:
+        func = call.func
+        if (
+            isinstance(func, cst.Name)
+            and func.value == "setattr"
+            and "setattr" not in frame.env
+            and len(call.args) >= 3
+            and isinstance(call.args[0].value, cst.Name)
+            and call.args[0].value.value == frame.self_name
+        ):
+            self.register(frame, call.args[1:], None)
+            return None
+        return super().eval_call(call, frame)
+
+
+def _is_static(method: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in method.decorators
+    )
+

@@ -1,0 +1,293 @@
+"""One file as the analysis sees it: its outline, what its names mean, and its parsed pieces.
+
+A :class:`FileContext` answers the questions tensor inference asks (:class:`Resolver`): what does
+``nn.Linear`` mean here, is this class an ``nn.Module``, what does this helper return, what does
+this base class register.  It parses with libcst only the definitions it is asked about, each once,
+and caches every answer.  Names imported from other files of the project are answered by those
+files' own contexts through :mod:`.project`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from . import torch_names as tn
+from .index import ClassInfo, FileIndex, FunctionInfo, Span
+from .inference import MAX_STEPS, PARAMETER, TENSOR, Budget, Frame, Meaning, Val, Walker, dotted
+from .settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .checker import ClassSummary
+    from .project import Project
+
+_IN_PROGRESS = object()
+
+
+class Resolver:
+    """What :class:`~.inference.Walker` needs to know about names.  See :class:`FileContext`."""
+
+    def step(self) -> None: ...
+
+    def meaning(self, name: str, frame: Frame) -> Meaning | None: ...
+
+    def returns(self, ref: "FunctionRef") -> Val | None: ...
+
+    def is_module_qualname(self, qualname: str) -> bool: ...
+
+
+class FunctionRef:
+    """A function or method defined in some file of the project."""
+
+    __slots__ = ("context", "info")
+
+    def __init__(self, context: "FileContext", info: FunctionInfo) -> None:
+        self.context = context
+        self.info = info
+
+
+class ClassRef:
+    __slots__ = ("context", "info")
+
+    def __init__(self, context: "FileContext", info: ClassInfo) -> None:
+        self.context = context
+        self.info = info
+
+    def is_module(self) -> bool:
+        return self.context.is_module_class(self.info)
+
+    def summary(self) -> "ClassSummary | None":
+        return self.context.summary(self.info)
+
+
+class FileContext(Resolver):
+    def __init__(self, index: FileIndex, settings: Settings, project: "Project | None" = None) -> None:
+        self.index = index
+        self.settings = settings
+        self.project = project
+        self.steps = 0
+        self._parsed: dict[tuple[int, int], tuple[cst.Module, int] | None] = {}
+        self._positions: dict[int, object] = {}
+        self._is_module: dict[str, object] = {}
+        self._returns: dict[int, object] = {}
+        self._summaries: dict[str, object] = {}
+
+    # --- budget ----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise Budget()
+
+    # --- names -----------------------------------------------------------------------------
+
+    def lookup(self, name: str, scope: str = "") -> Meaning | None:
+        """What the dotted ``name`` means at module level (or in ``scope``)."""
+        root, _, rest = name.partition(".")
+        local_class = self.index.find_class(root, scope) if root not in self.index.imports.aliases else None
+        if local_class is not None:
+            if not rest:
+                ref = ClassRef(self, local_class)
+                return ("module_class", ref) if ref.is_module() else ("class", ref)
+            if "." not in rest and rest in local_class.methods:
+                return ("function", FunctionRef(self, local_class.methods[rest]))
+            return None
+        if root in self.index.functions and root not in self.index.imports.aliases:
+            return ("function", FunctionRef(self, self.index.functions[root])) if not rest else None
+        qualname = self.index.imports.resolve(name)
+        if qualname is None:
+            return None
+        if self.project is not None and not _is_known_library(qualname):
+            found = self.project.lookup(qualname, self)
+            if found is not None:
+                return found
+        return ("qualified", qualname)
+
+    def meaning(self, name: str, frame: Frame) -> Meaning | None:
+        root = name.partition(".")[0]
+        if root in frame.env or root == frame.self_name:
+            return None
+        return self.lookup(name)
+
+    def is_module_qualname(self, qualname: str) -> bool:
+        return tn.is_torch_module_class(qualname) or qualname in self.settings.module_bases
+
+    def is_module_class(self, info: ClassInfo) -> bool:
+        cached = self._is_module.get(info.qualname)
+        if cached is _IN_PROGRESS:
+            return False  # an inheritance cycle: not a Module through this path
+        if cached is not None:
+            return bool(cached)
+        self._is_module[info.qualname] = _IN_PROGRESS
+        result = any(self._base_is_module(base, info) for base in info.bases)
+        self._is_module[info.qualname] = result
+        return result
+
+    def _base_is_module(self, base: str, info: ClassInfo) -> bool:
+        if base in self.settings.module_bases:
+            return True
+        meaning = self.lookup(base, info.scope)
+        if meaning is None:
+            return False
+        kind, payload = meaning
+        if kind == "module_class":
+            return True
+        if kind == "qualified":
+            return self.is_module_qualname(payload)
+        return False
+
+    def base_refs(self, info: ClassInfo) -> Iterator[ClassRef]:
+        """The classes of the project that ``info`` inherits from directly."""
+        for base in info.bases:
+            meaning = self.lookup(base, info.scope)
+            if meaning is not None and meaning[0] in ("module_class", "class"):
+                yield meaning[1]
+
+    def inherits_torch_layer(self, info: ClassInfo, depth: int = 0) -> bool:
+        """True when a base is a concrete torch layer (``nn.Linear``), whose own state names
+        (``weight``, ``running_mean``) the subclass may update."""
+        for base in info.bases:
+            meaning = self.lookup(base, info.scope)
+            if meaning is None:
+                continue
+            kind, payload = meaning
+            if kind == "qualified" and payload not in tn.MODULE_BASES and tn.is_torch_module_class(payload):
+                return True
+            if kind in ("module_class", "class") and depth < 20:
+                if payload.context.inherits_torch_layer(payload.info, depth + 1):
+                    return True
+        return False
+
+    # --- parsing ---------------------------------------------------------------------------
+
+    def parse(self, span: Span) -> tuple[cst.Module, int] | None:
+        """The libcst tree of one definition and the line offset to the file, parsed once."""
+        key = (span.start, span.end)
+        if key in self._parsed:
+            return self._parsed[key]
+        text, offset = self.index.segment(span)
+        try:
+            parsed: tuple[cst.Module, int] | None = (cst.parse_module(text), offset)
+        except Exception:  # a syntax libcst does not know, or a parser limit: no findings here
+            parsed = None
+        self._parsed[key] = parsed
+        return parsed
+
+    def definition(self, span: Span) -> cst.ClassDef | cst.FunctionDef | None:
+        parsed = self.parse(span)
+        if parsed is None:
+            return None
+        module = parsed[0]
+        if not module.body:
+            return None
+        node = module.body[0]
+        if isinstance(node, cst.If):  # the ``if 1:`` wrapper of an indented definition
+            node = node.body.body[0] if node.body.body else None
+        return node if isinstance(node, (cst.ClassDef, cst.FunctionDef)) else None
+
+    def position(self, span: Span, node: cst.CSTNode) -> tuple[int, int]:
+        """(1-based line, 0-based column) of ``node`` in the file."""
+        module, offset = self._parsed[(span.start, span.end)]  # type: ignore[misc]
+        positions = self._positions.get(id(module))
+        if positions is None:
+            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+            self._positions[id(module)] = positions
+        start = positions[node].start  # type: ignore[index]
+        return start.line + offset, start.column
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def returns(self, ref: FunctionRef) -> Val | None:
+        if ref.context is not self:
+            return ref.context.returns(ref)
+        key = id(ref.info)
+        cached = self._returns.get(key)
+        if cached is _IN_PROGRESS:
+            return None  # recursion: unknown
+        if key in self._returns:
+            return cached  # type: ignore[return-value]
+        self._returns[key] = _IN_PROGRESS
+        result = self._compute_returns(ref.info)
+        self._returns[key] = result
+        return result
+
+    def _compute_returns(self, info: FunctionInfo) -> Val | None:
+        annotated = self.annotation_value(info.node.returns)
+        if annotated is not None:
+            return annotated
+        function = self.definition(info.span)
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        frame = self.frame_for(function, info, in_init=False)
+        return Walker(self).run_function(function, frame)
+
+    def annotation_value(self, annotation: object) -> Val | None:
+        """A Val for an argument or return annotated ``Tensor`` or ``nn.Parameter``.  Takes
+        the ``ast`` annotation (from the outline) or libcst's."""
+        name = _annotation_name(annotation)
+        if name is None:
+            return None
+        qualname = self.index.imports.resolve(name)
+        if qualname in tn.TENSOR_ANNOTATIONS:
+            return Val(TENSOR)
+        if qualname in tn.PARAMETER_CLASSES:
+            return Val(PARAMETER)
+        return None
+
+    def frame_for(self, function: cst.FunctionDef, info: FunctionInfo | None, in_init: bool) -> Frame:
+        """A frame whose locals are ``function``'s parameters (tensors when annotated so)."""
+        params = function.params
+        positional = [*params.posonly_params, *params.params]
+        is_static = info is not None and "staticmethod" in info.decorators
+        self_name = None
+        if info is not None and info.owner is not None and not is_static and positional:
+            self_name = positional[0].name.value
+            positional = positional[1:]
+        env: dict[str, Val | None] = {}
+        for param in [*positional, *params.kwonly_params]:
+            env[param.name.value] = self.annotation_value(param.annotation.annotation) if param.annotation else None
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                env[star.name.value] = None
+        return Frame(env, self_name, function.name.value, in_init)
+
+    # --- classes ---------------------------------------------------------------------------
+
+    def summary(self, info: ClassInfo) -> "ClassSummary | None":
+        """What a Module class registers and holds after ``__init__``; computed once."""
+        cached = self._summaries.get(info.qualname)
+        if cached is _IN_PROGRESS:
+            return None
+        if info.qualname in self._summaries:
+            return cached  # type: ignore[return-value]
+        self._summaries[info.qualname] = _IN_PROGRESS
+        from .checker import check_class
+
+        result = check_class(self, info)
+        self._summaries[info.qualname] = result
+        return result
+
+
+def _is_known_library(qualname: str) -> bool:
+    return qualname.split(".", 1)[0] in ("torch", "numpy", "math", "typing", "collections", "copy", "functools")
+
+
+def _annotation_name(annotation: object) -> str | None:
+    import ast
+
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.AST):
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            return annotation.value.strip()
+        from .imports import dotted_name
+
+        return dotted_name(annotation) if isinstance(annotation, ast.expr) else None
+    if isinstance(annotation, cst.SimpleString):
+        value = annotation.evaluated_value
+        return value.strip() if isinstance(value, str) else None
+    if isinstance(annotation, cst.BaseExpression):
+        return dotted(annotation)
+    return None

@@ -1,0 +1,126 @@
+"""A cheap outline of one file, read from its ``ast``: imports, classes, functions and where they are.
+
+This is what the analysis knows before it parses anything with libcst: which classes exist, what
+they inherit from, which module-level functions exist and the lines each spans.  Only statements
+are walked (classes, functions and imports are always statements), never expressions.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .imports import ImportTable, dotted_name
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+
+
+@dataclass
+class Span:
+    """Lines ``start``..``end`` (1-based, inclusive) of a definition indented by ``indent`` columns."""
+
+    start: int
+    end: int
+    indent: int
+
+    @classmethod
+    def of(cls, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> "Span":
+        start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        return cls(start, node.end_lineno or node.lineno, node.col_offset)
+
+
+@dataclass
+class FunctionInfo:
+    name: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    span: Span
+    owner: "ClassInfo | None" = None
+
+    @property
+    def decorators(self) -> set[str]:
+        return {dotted_name(d) or "" for d in self.node.decorator_list}
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    qualname: str
+    node: ast.ClassDef
+    span: Span
+    scope: str  #: qualname of the enclosing class or function, "" at module level
+    bases: list[str]  #: dotted base expressions as written (``nn.Module``); others are skipped
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+
+
+class FileIndex:
+    """Outline of one file.  ``package`` is the dotted package the file belongs to, if known."""
+
+    def __init__(self, tree: ast.Module, lines: list[str], package: str | None = None) -> None:
+        self.lines = lines
+        self.package = package
+        self.classes: list[ClassInfo] = []
+        self.functions: dict[str, FunctionInfo] = {}
+        self._import_nodes: list[ast.stmt] = []
+        self._walk(tree.body, scope="", owner=None)
+        self.classes_by_name: dict[str, list[ClassInfo]] = {}
+        for info in self.classes:
+            self.classes_by_name.setdefault(info.name, []).append(info)
+        self.imports = ImportTable.from_nodes(self._import_nodes, package)
+        self.imports.local_names = frozenset(self.classes_by_name) | frozenset(self.functions)
+        del self._import_nodes
+
+    def _walk(self, body: list[ast.stmt], scope: str, owner: ClassInfo | None) -> None:
+        for node in body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._import_nodes.append(node)
+            elif isinstance(node, ast.ClassDef):
+                qualname = f"{scope}.{node.name}" if scope else node.name
+                bases = [b for b in (_base_name(e) for e in node.bases) if b]
+                info = ClassInfo(node.name, qualname, node, Span.of(node), scope, bases)
+                self.classes.append(info)
+                self._walk(node.body, qualname, info)
+            elif isinstance(node, _FUNCTIONS):
+                function = FunctionInfo(node.name, node, Span.of(node), owner)
+                if owner is not None:
+                    owner.methods.setdefault(node.name, function)
+                elif not scope:
+                    self.functions.setdefault(node.name, function)
+                inner = f"{scope}.{node.name}" if scope else node.name
+                self._walk(node.body, f"{inner}.<locals>", None)
+            else:
+                for name in _BLOCK_FIELDS:
+                    block = getattr(node, name, None)
+                    if block:
+                        self._walk(block, scope, owner)
+                for handler in getattr(node, "handlers", ()):
+                    self._walk(handler.body, scope, owner)
+                for case in getattr(node, "cases", ()):
+                    self._walk(case.body, scope, owner)
+
+    def find_class(self, name: str, scope: str = "") -> ClassInfo | None:
+        """The class called ``name`` visible from ``scope``: the innermost enclosing definition."""
+        candidates = self.classes_by_name.get(name)
+        if not candidates:
+            return None
+        best: ClassInfo | None = None
+        for info in candidates:
+            if scope == info.scope or scope.startswith(info.scope + ".") or not info.scope:
+                if best is None or len(info.scope) > len(best.scope):
+                    best = info
+        return best
+
+    def segment(self, span: Span) -> tuple[str, int]:
+        """Source text of ``span`` that libcst can parse on its own, and the line offset to add
+        to its line numbers.  An indented definition is put under ``if 1:`` so that its columns
+        stay those of the file."""
+        text = "".join(self.lines[span.start - 1 : span.end])
+        if span.indent == 0:
+            return text, span.start - 1
+        return "if 1:\n" + text, span.start - 2
+
+
+def _base_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Subscript):  # Generic[T], nn.Module[...]-style annotations
+        node = node.value
+    return dotted_name(node)

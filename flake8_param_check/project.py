@@ -1,0 +1,109 @@
+"""Following imports to the other files of the same source tree.
+
+``class Detect(BaseHead)`` with ``from .heads import BaseHead``: whether ``Detect`` is a Module,
+and what ``BaseHead`` registers, is in ``heads.py``.  A :class:`Project` maps dotted module names
+to files under one source root (the first folder above the file that is not a package) and keeps
+one :class:`~.context.FileContext` per file for the whole process: each file is read and outlined
+at most once per run, however many files import it.  A file that is missing, unreadable or
+unparsable is simply unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+
+from .context import FileContext
+from .index import FileIndex
+from .inference import Meaning
+from .settings import Settings
+from .source import read_source
+
+_PROJECTS: dict[tuple[str, Settings], "Project"] = {}
+_MAX_DEPTH = 32
+
+
+def package_of(path: str) -> tuple[str, str]:
+    """(source root, dotted package) of the file at ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    parts: list[str] = []
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.append(os.path.basename(folder))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder, ".".join(reversed(parts))
+
+
+class Project:
+    def __init__(self, root: str, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self._contexts: dict[str, FileContext | None] = {}
+        self._resolving: set[str] = set()
+
+    @classmethod
+    def for_file(cls, path: str, settings: Settings) -> tuple["Project", str]:
+        """The process-wide project holding ``path``, and the file's package."""
+        root, package = package_of(path)
+        key = (root, settings)
+        project = _PROJECTS.get(key)
+        if project is None:
+            project = _PROJECTS[key] = cls(root, settings)
+        return project, package
+
+    def add(self, path: str, context: FileContext) -> None:
+        self._contexts.setdefault(os.path.abspath(path), context)
+
+    def module_file(self, module: str) -> str | None:
+        base = os.path.join(self.root, *module.split("."))
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+        return None
+
+    def context_for(self, path: str, package: str) -> FileContext | None:
+        path = os.path.abspath(path)
+        if path in self._contexts:
+            return self._contexts[path]
+        self._contexts[path] = None  # an import cycle sees "unknown" while the file is read
+        try:
+            source = read_source(path)
+            tree = ast.parse(source)
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+            return None
+        context = FileContext(FileIndex(tree, source.splitlines(keepends=True), package), self.settings, self)
+        self._contexts[path] = context
+        return context
+
+    def lookup(self, qualname: str, origin: FileContext) -> Meaning | None:
+        """What ``qualname`` (``pkg.layers.Block``) names when a file of this project defines or
+        re-exports it; ``None`` when no file here does."""
+        if qualname.startswith(".") or qualname in self._resolving or len(self._resolving) > _MAX_DEPTH:
+            return None
+        parts = qualname.split(".")
+        if not os.path.exists(os.path.join(self.root, parts[0])) and not os.path.isfile(
+            os.path.join(self.root, parts[0] + ".py")
+        ):
+            return None
+        self._resolving.add(qualname)
+        try:
+            for cut in range(len(parts) - 1, 0, -1):
+                module = ".".join(parts[:cut])
+                path = self.module_file(module)
+                if path is None:
+                    continue
+                package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+                context = self.context_for(path, package)
+                if context is None or context is origin:
+                    return None
+                return context.lookup(".".join(parts[cut:]))
+            return None
+        finally:
+            self._resolving.discard(qualname)
+
+
+def clear_cache() -> None:
+    """Forget every file read so far (tests, and a long-running process after edits)."""
+    _PROJECTS.clear()

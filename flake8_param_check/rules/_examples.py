@@ -1,0 +1,3 @@
+"""The header every rule example starts with (so each snippet stays short)."""
+
+HEADER = "import torch\nfrom torch import nn\n\n"

@@ -1,0 +1,150 @@
+"""TPC001 unregistered tensor attribute.
+
+A tensor stored on ``self`` in ``__init__`` (or in a method ``__init__`` calls) that is neither a
+Parameter nor a buffer.  ``model.to(device)`` leaves it on the old device and ``state_dict()``
+does not hold it.  Assigning to a name already registered as a buffer updates the buffer and is
+fine; so is a tensor that ``__init__`` later re-wraps as a Parameter or deletes and registers.
+"""
+
+from __future__ import annotations
+
+from ..checker import Binding
+from ..inference import TENSOR
+
+CODE = "TPC001"
+
+
+def check(binding: Binding) -> dict[str, str] | None:
+    value = binding.value
+    if binding.in_init and value is not None and value.kind == TENSOR and not binding.registered_before:
+        return {}
+    return None
+
+
+VALID = [
+    # A buffer, and a Parameter.
+    """
+class PositionalEncoding(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.register_buffer("pe", torch.zeros(n, 16), persistent=False)
+        self.scale = nn.Parameter(torch.ones(1))
+""",
+    # Assigning to a registered buffer updates it.
+    """
+class Counter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("total", torch.zeros(1))
+        self.total = torch.ones(1)
+""",
+    # The final binding is a Parameter.
+    """
+class Frozen(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.m = torch.eye(n)
+        self.m = nn.Parameter(self.m, requires_grad=False)
+""",
+    # Deleted, then registered as a buffer.
+    """
+class Moved(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.table = torch.arange(10)
+        del self.table
+        self.register_buffer("table", torch.arange(10))
+""",
+    # Not a tensor: a list from .tolist(), a Python number, a shape, a device.
+    """
+class Plain(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        x = torch.zeros(n)
+        x = x.tolist()
+        self.x = x
+        self.n = torch.zeros(n).numel()
+        self.shape = torch.Size([n, n])
+        self.device = torch.device("cpu")
+        self.act = torch.relu
+""",
+    # A cache set outside __init__ is not TPC001.
+    """
+class Cached(nn.Module):
+    def forward(self, x):
+        self.last = x * 2
+        return x
+""",
+    # Not a Module.
+    """
+class Dataset(torch.utils.data.Dataset):
+    def __init__(self):
+        self.data = torch.zeros(10)
+""",
+    # A class that happens to be called Module is not torch's.
+    """
+class Module:
+    pass
+
+class Thing(Module):
+    def __init__(self):
+        self.x = torch.zeros(3)
+""",
+    # A documented plain attribute.
+    """
+import pytorch_lightning as pl
+
+class Lit(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.example_input_array = torch.zeros(1, 3)
+""",
+]
+
+INVALID = [
+    """
+class PositionalEncoding(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.pe = torch.zeros(n, 16)  # expect: TPC001
+""",
+    # Through locals, methods, arithmetic on buffers and a helper called from __init__.
+    """
+def sinusoid(n) -> torch.Tensor:
+    return torch.arange(n)
+
+class Encoder(nn.Module):
+    def __init__(self, n, dev):
+        super().__init__()
+        pe = torch.zeros(n)
+        pe = pe.unsqueeze(0).to(dev)
+        self.pe = pe  # expect: TPC001
+        self.register_buffer("total", torch.zeros(1))
+        self.half = self.total // 2  # expect: TPC001
+        self.table = sinusoid(n)  # expect: TPC001
+        self._build()
+
+    def _build(self):
+        self.mask = torch.tril(torch.ones(4, 4)).bool()  # expect: TPC001
+""",
+    # Aliases, nesting, tuple targets, annotated targets, blocks, legacy constructors.
+    """
+import torch as th
+import torch.nn as tnn
+
+class Net(tnn.Module):
+    def __init__(self, flag):
+        super().__init__()
+        if flag:
+            self.a, self.b = th.ones(2), th.FloatTensor(3)  # expect: TPC001 TPC001
+        for _ in range(2):
+            self.c: th.Tensor = th.randn(2)  # expect: TPC001
+        with th.no_grad():
+            self.d = th.ones(2).T  # expect: TPC001
+
+class Child(Net):
+    def __init__(self, w: th.Tensor):
+        super().__init__(True)
+        self.w = w  # expect: TPC001
+""",
+]

@@ -1,0 +1,59 @@
+"""TPC002 trainable raw tensor.
+
+A tensor with ``requires_grad=True`` stored on ``self`` in any method, but not wrapped in
+``nn.Parameter``: it is not in ``model.parameters()``, so no optimizer ever updates it.
+"""
+
+from __future__ import annotations
+
+from ..checker import Binding
+from ..inference import TENSOR
+
+CODE = "TPC002"
+
+
+def check(binding: Binding) -> dict[str, str] | None:
+    value = binding.value
+    if value is not None and value.kind == TENSOR and value.trainable and not binding.registered_before:
+        return {}
+    return None
+
+
+VALID = [
+    """
+class Scale(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(3))
+        self.v = nn.Parameter(torch.randn(3, requires_grad=True))
+""",
+    """
+class Frozen(nn.Module):
+    def __init__(self):
+        super().__init__()
+        w = torch.randn(3, requires_grad=True)
+        self.w = nn.Parameter(w)
+        self.register_buffer("b", torch.zeros(3))
+        self.b.requires_grad_(False)
+""",
+]
+
+INVALID = [
+    """
+class Scale(nn.Module):
+    def __init__(self, dev):
+        super().__init__()
+        self.w = torch.randn(3, requires_grad=True)  # expect: TPC002
+        self.v = torch.zeros(3, requires_grad=True).to(dev)  # expect: TPC002
+        x = torch.ones(3).requires_grad_()
+        self.x = x  # expect: TPC002
+        self.y = torch.autograd.Variable(torch.ones(2), requires_grad=True)  # expect: TPC002
+        self.z = torch.zeros(2)  # expect: TPC002
+        self.z.requires_grad = True
+        self.u = torch.zeros(2)  # expect: TPC002
+        self.u.requires_grad_()
+
+    def reset(self):
+        self.h = torch.zeros(4, requires_grad=True)  # expect: TPC002
+""",
+]

@@ -1,0 +1,73 @@
+"""TPC003 plain container of modules.
+
+Layers kept in a Python ``list``, ``tuple`` or ``dict`` on ``self``: ``nn.Module`` does not look
+inside, so their parameters are not in ``model.parameters()``, not in ``state_dict()``, and not moved
+by ``.to()``.  ``nn.ModuleList`` and ``nn.ModuleDict`` register them.
+"""
+
+from __future__ import annotations
+
+from ..checker import Binding
+from ..inference import CONTAINER, MODULE
+
+CODE = "TPC003"
+
+
+def check(binding: Binding) -> dict[str, str] | None:
+    value = binding.value
+    if not binding.in_init or value is None or value.kind != CONTAINER or value.consumed:
+        return None
+    if binding.registered_before:
+        return None
+    if any(leaf.kind == MODULE and not leaf.registered for leaf in value.leaves()):
+        fix = "ModuleDict" if value.container == "dict" else "ModuleList"
+        return {"container": value.container or "list", "fix": fix}
+    return None
+
+
+VALID = [
+    """
+class Stack(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(n)])
+        self.heads = nn.ModuleDict({"a": nn.Linear(4, 1)})
+        self.outputs = []
+
+    def forward(self, x):
+        self.outputs.append(x)
+        return x
+""",
+    # Registered one by one, or through another Module.
+    """
+class Manual(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.blocks = [nn.Linear(4, 4) for _ in range(n)]
+        for i, block in enumerate(self.blocks):
+            self.add_module(f"block{i}", block)
+        layers = [nn.ReLU(), nn.Linear(2, 2)]
+        self.seq = nn.Sequential(*layers)
+        self.layers = layers
+        self.conv1 = nn.Conv2d(1, 1, 1)
+        self.convs = [self.conv1]
+""",
+]
+
+INVALID = [
+    """
+class Stack(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.layers = [nn.Linear(4, 4) for _ in range(n)]  # expect: TPC003
+        self.pair = (nn.ReLU(),)  # expect: TPC003
+        self.heads = {"a": nn.Linear(4, 1)}  # expect: TPC003
+        block = nn.Linear(4, 4)
+        self.more = [block]  # expect: TPC003
+        self.filled = []  # expect: TPC003
+        for _ in range(n):
+            self.filled.append(nn.Linear(4, 4))
+        self.named = {}  # expect: TPC003
+        self.named["x"] = nn.Linear(1, 1)
+""",
+]

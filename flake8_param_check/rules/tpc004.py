@@ -1,0 +1,53 @@
+"""TPC004 plain container of tensors or Parameters.
+
+Parameters or tensors kept in a Python ``list``, ``tuple`` or ``dict`` on ``self`` are not
+registered: Parameters are not trained, tensors are not moved by ``.to()`` nor saved.
+``nn.ParameterList``/``nn.ParameterDict`` register Parameters; tensors want one buffer each.
+"""
+
+from __future__ import annotations
+
+from ..checker import Binding
+from ..inference import CONTAINER, MODULE, TENSOR_LIKE
+
+CODE = "TPC004"
+
+
+def check(binding: Binding) -> dict[str, str] | None:
+    value = binding.value
+    if not binding.in_init or value is None or value.kind != CONTAINER or value.consumed:
+        return None
+    if binding.registered_before:
+        return None
+    leaves = [leaf for leaf in value.leaves() if not leaf.registered]
+    if any(leaf.kind == MODULE for leaf in leaves):
+        return None
+    if any(leaf.kind in TENSOR_LIKE for leaf in leaves):
+        fix = "ParameterDict" if value.container == "dict" else "ParameterList"
+        return {"container": value.container or "list", "fix": fix}
+    return None
+
+
+VALID = [
+    """
+class Experts(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.weights = nn.ParameterList([nn.Parameter(torch.randn(4)) for _ in range(n)])
+        self.w1 = nn.Parameter(torch.randn(2))
+        self.w2 = nn.Parameter(torch.randn(2))
+        self.pair = [self.w1, self.w2]
+        self.sizes = [n, n * 2]
+""",
+]
+
+INVALID = [
+    """
+class Experts(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.weights = [nn.Parameter(torch.randn(4)) for _ in range(n)]  # expect: TPC004
+        self.anchors = [torch.zeros(4), torch.ones(4)]  # expect: TPC004
+        self.by_name = {"a": nn.Parameter(torch.zeros(1))}  # expect: TPC004
+""",
+]

@@ -1,0 +1,44 @@
+"""TPC005 converted Parameter.
+
+``nn.Parameter(t).cuda()`` (or ``.to()``, ``.double()``, ``.half()``...) returns a new, plain
+tensor: what lands on ``self`` is not a Parameter, so it is neither trained nor saved.  Convert the
+tensor first, then wrap it: ``nn.Parameter(t.cuda())``.
+"""
+
+from __future__ import annotations
+
+from ..checker import Binding
+from ..inference import TENSOR
+
+CODE = "TPC005"
+
+
+def check(binding: Binding) -> dict[str, str] | None:
+    value = binding.value
+    if value is not None and value.kind == TENSOR and value.converted and not binding.registered_before:
+        return {"method": value.converted}
+    return None
+
+
+VALID = [
+    """
+class Net(nn.Module):
+    def __init__(self, dev):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(3).to(dev))
+        self.v = nn.Parameter(torch.zeros(3)).requires_grad_(False)
+        self.u = nn.init.zeros_(nn.Parameter(torch.empty(3)))
+""",
+]
+
+INVALID = [
+    """
+class Net(nn.Module):
+    def __init__(self, dev):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(3)).to(dev)  # expect: TPC005
+        self.v = nn.Parameter(torch.zeros(3)).cuda()  # expect: TPC005
+        p = nn.Parameter(torch.ones(2))
+        self.h = p.half()  # expect: TPC005
+""",
+]
