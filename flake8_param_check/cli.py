@@ -365,7 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usage_error("--fix cannot rewrite standard input; use --diff")
     tasks = make_tasks(args, options, discover(paths, options.excludes))
     show_progress = len(tasks) > PROGRESS_THRESHOLD and sys.stderr.isatty()
-    outcomes = run_tasks(tasks, args.jobs, sys.stderr if show_progress else None)
+    try:
+        outcomes = run_tasks(tasks, args.jobs, sys.stderr if show_progress else None)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
     return report(outcomes, args)
 
 

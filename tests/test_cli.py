@@ -32,8 +32,7 @@ from flake8_param_check.noqa import NoqaFilter
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
-#: While the analysis / fixer are stubs these tests cannot pass; the markers go once they land.
-needs_analysis = pytest.mark.xfail(reason="needs analysis", strict=False)
+#: While the fixer is a stub these tests cannot pass; the marker goes once it lands.
 needs_fixer = pytest.mark.xfail(reason="needs fixer", strict=False)
 
 BUGGY = (
@@ -111,7 +110,6 @@ def test_clean_file_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert run_main(capsys, "ok.py") == (0, "", "")
 
 
-@needs_analysis
 def test_text_output_is_flake8s(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "pkg" / "f.py", BUGGY)
     code, out, err = run_main(capsys, "pkg")
@@ -119,13 +117,11 @@ def test_text_output_is_flake8s(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert out == f"{os.path.join('pkg', 'f.py')}:{TPC001_AT_6}\n"
 
 
-@needs_analysis
 def test_no_path_means_current_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "f.py", BUGGY)
     assert run_main(capsys)[:2] == (1, f"./f.py:{TPC001_AT_6}\n")
 
 
-@needs_analysis
 def test_subprocess_end_to_end(tmp_path: Path) -> None:
     write(tmp_path / "f.py", BUGGY)
     write(tmp_path / "bad.py", "def broken(:\n")
@@ -136,7 +132,6 @@ def test_subprocess_end_to_end(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1
 
 
-@needs_analysis
 def test_stdin_with_display_name(tmp_path: Path) -> None:
     done = run_process("--isolated", "-", cwd=tmp_path, stdin=BUGGY)
     assert (done.returncode, done.stdout) == (1, f"stdin:{TPC001_AT_6}\n")
@@ -177,7 +172,6 @@ def test_file_vanishing_after_listing(tmp_path: Path) -> None:
     assert outcome.error == "No such file or directory" and outcome.findings == []
 
 
-@needs_analysis
 def test_errors_do_not_hide_other_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "bad.py", "def f(:\n")
     write(tmp_path / "f.py", BUGGY)
@@ -200,7 +194,6 @@ def test_decodes_like_python(encoded: bytes) -> None:
     assert "self.pe = torch.zeros(3)" in text and not text.startswith("\ufeff")
 
 
-@needs_analysis
 def test_finding_lines_under_cookie_and_bom(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "bom.py", b"\xef\xbb\xbf" + BUGGY.encode())
     write(tmp_path / "crlf.py", BUGGY.replace("\n", "\r\n"))
@@ -278,7 +271,6 @@ def test_file_level_noqa() -> None:
     assert not NoqaFilter("# flake8: noqa\n", disabled=True).skips_file
 
 
-@needs_analysis
 def test_noqa_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "bare.py", BUGGY.replace("zeros(3)\n", "zeros(3)  # noqa\n"))
     write(tmp_path / "coded.py", BUGGY.replace("zeros(3)\n", "zeros(3)  # noqa: TPC001\n"))
@@ -383,7 +375,6 @@ def test_command_line_wins_and_isolated(tmp_path: Path, capsys: pytest.CaptureFi
     assert "per-file-ignores" in capsys.readouterr().err
 
 
-@needs_analysis
 def test_select_ignore_and_config_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "f.py", BUGGY)
     write(tmp_path / "tests" / "t.py", BUGGY)
@@ -391,8 +382,7 @@ def test_select_ignore_and_config_end_to_end(tmp_path: Path, capsys: pytest.Capt
     assert run_main(capsys, "--select", "TPC002", "f.py")[0] == 0
     assert run_main(capsys, "--select", "TPC001", "--ignore", "TPC", "f.py")[0] == 1
     write(tmp_path / "setup.cfg", "[flake8]\nselect = E,W\nper-file-ignores = tests/*:TPC001\n")
-    code, out, _ = run_main(capsys, "--isolated", ".")  # run_main passes --isolated already
-    assert out.count("TPC001") == 2
+    assert run_main(capsys, ".")[1].count("TPC001") == 2  # --isolated: the config is not read
     code = cli.main(["-j", "1", "."])
     assert capsys.readouterr().out == f"./f.py:{TPC001_AT_6}\n" and code == 1
 
@@ -453,7 +443,6 @@ def test_sarif_is_valid(tmp_path: Path) -> None:
     jsonschema.Draft4Validator(schema).validate(json.loads(format_sarif([])))
 
 
-@needs_analysis
 @pytest.mark.parametrize("fmt", ["json", "github", "sarif"])
 def test_formats_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     write(tmp_path / "f.py", BUGGY)
@@ -473,7 +462,6 @@ def test_formats_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str], 
 # -- jobs and progress ------------------------------------------------------------------------
 
 
-@needs_analysis
 def test_parallel_run_is_stable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for i in (3, 1, 2, 10):
         write(tmp_path / f"m{i}.py", BUGGY + f"        self.q{i} = torch.ones(2)\n")
