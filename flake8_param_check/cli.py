@@ -130,9 +130,9 @@ def write_atomically(path: str, data: bytes) -> None:
     """
     target = os.path.realpath(path)
     folder = os.path.dirname(target)
-    for place in (target, folder):
+    for place, what in ((target, "the file"), (folder, "its folder")):
         if not (os.access(place, os.W_OK) and _has_write_bit(place)):
-            raise FileError(f"cannot write: {place} is read-only")
+            raise FileError(f"cannot write: {what} is read-only")
     mode = stat.S_IMODE(os.stat(target).st_mode)
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:
@@ -148,18 +148,15 @@ def write_atomically(path: str, data: bytes) -> None:
         raise
 
 
-def fix_file(task: Task, text: str, encoding: str) -> Outcome:
-    noqa = NoqaFilter(text, disabled=task.disable_noqa)
-    if noqa.skips_file:
-        return Outcome(task.display)
-    parse(text, task.display)
+def apply_fixes(task: Task, text: str, encoding: str, noqa: NoqaFilter) -> Outcome | None:
+    """Fix ``text`` and write (or diff) the result; ``None`` when there is nothing to change."""
     result = fix_source(
         text, path=task.source_path, settings=task.settings, select=task.selection, keep=noqa.keep
     )
     if result.error:
         raise FileError(f"cannot fix: {result.error}")
     if not result.changed or result.source == text:
-        return Outcome(task.display, check_text(text, task))
+        return None
     try:
         left = check_text(result.source, task)
     except FileError as exc:
@@ -173,6 +170,19 @@ def fix_file(task: Task, text: str, encoding: str) -> Outcome:
     except (OSError, UnicodeEncodeError) as exc:
         raise FileError(f"cannot write: {getattr(exc, 'strerror', None) or exc}") from exc
     return outcome
+
+
+def fix_file(task: Task, text: str, encoding: str) -> Outcome:
+    """Fix one file; when it cannot be fixed, its error and its findings as they are."""
+    noqa = NoqaFilter(text, disabled=task.disable_noqa)
+    if noqa.skips_file:
+        return Outcome(task.display)
+    parse(text, task.display)
+    try:
+        fixed = apply_fixes(task, text, encoding, noqa)
+    except FileError as exc:
+        return Outcome(task.display, check_text(text, task), error=str(exc))
+    return fixed or Outcome(task.display, check_text(text, task))
 
 
 def run_task(task: Task) -> Outcome:

@@ -552,23 +552,26 @@ def test_fix_read_only_file_is_one_error(tmp_path: Path, capsys: pytest.CaptureF
     ro.chmod(0o444)
     code, out, err = run_main(capsys, "--fix", "ro.py", "rw.py")
     assert ro.read_text() == BUGGY and FIXED_LINE in rw.read_text()
-    assert err.splitlines()[0].startswith("ro.py: error: cannot write: ")
+    assert err.splitlines()[0] == "ro.py: error: cannot write: the file is read-only"
     assert code == 1 and out == f"ro.py:{TPC001_AT_6}\n"
 
 
 @needs_fixer
 def test_diff_applies_with_patch(tmp_path: Path) -> None:
     write(tmp_path / "pkg" / "f.py", BUGGY)
+    write(tmp_path / "pkg" / "no_eol.py", BUGGY.rstrip("\n"))
     write(tmp_path / "pkg" / "ok.py", CLEAN)
     done = run_process("--isolated", "--diff", "pkg", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stdout.startswith("--- a/pkg/f.py\n+++ b/pkg/f.py\n")
+    assert "\\ No newline at end of file\n" in done.stdout
     assert (tmp_path / "pkg" / "f.py").read_text() == BUGGY  # --diff writes nothing
-    assert "1 file would change, 1 finding would fix" in done.stderr
+    assert "2 files would change, 2 findings would fix, 0 findings left" in done.stderr
     if shutil.which("patch") is None:
         pytest.skip("patch is not installed")
     subprocess.run(["patch", "-p1"], cwd=tmp_path, input=done.stdout, text=True, check=True)
     assert FIXED_LINE in (tmp_path / "pkg" / "f.py").read_text()
+    assert (tmp_path / "pkg" / "no_eol.py").read_text().endswith(FIXED_LINE)
     again = run_process("--isolated", "--diff", "pkg", cwd=tmp_path)
     assert (again.returncode, again.stdout) == (0, "")
 
