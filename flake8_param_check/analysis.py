@@ -11,6 +11,7 @@ import ast
 
 from .context import FileContext
 from .findings import Analysis, Finding
+from .gate import worth_parsing
 from .index import FileIndex
 from .inference import Budget
 from .project import Project
@@ -36,9 +37,14 @@ def analyze(
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return Analysis([], error=f"{type(exc).__name__}: {exc}")
     found: list[Finding] = []
+    index = context.index
+    known = frozenset(index.imports.aliases) | index.imports.local_names
     try:
-        for info in context.index.classes:
+        for info in index.classes:
             if not info.bases or not context.is_module_class(info):
+                continue
+            project_base = any(ref.is_module() for ref in context.base_refs(info)) or context.inherits_torch_layer(info)
+            if not worth_parsing(info, index.lines, project_base, known):
                 continue
             summary = context.summary(info)
             if summary is not None:

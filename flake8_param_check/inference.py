@@ -486,16 +486,17 @@ class Walker:
 
     @staticmethod
     def either(body: Val | None, orelse: Val | None) -> Val | None:
-        """``a if c else b``: what both branches agree on, else a tensor when either branch is one
-        (the other path then stores something else, which does not make the tensor path right)."""
-        if body is not None and orelse is not None and body.kind == orelse.kind:
-            return join(body, orelse) or Val(body.kind) if body.kind != CONTAINER else None
+        """``a if c else b``.  One unknown (or ``None``) branch keeps the other's kind: an optional
+        Parameter is a Parameter.  Two different kinds with a plain tensor among them give a
+        tensor: that path stores an unregistered one."""
         branches = [v for v in (body, orelse) if v is not None]
-        tensors = [v for v in branches if v.kind in TENSOR_LIKE]
-        if not tensors:
-            return branches[0] if len(branches) == 1 and branches[0].kind == MODULE else None
-        plain = [v for v in tensors if v.kind == TENSOR]
-        return tensor(bool(plain) and all(v.trainable for v in plain))
+        if not branches or any(v.kind == CONTAINER for v in branches):
+            return None
+        if len(branches) == 1 or branches[0].kind == branches[1].kind:
+            merged = branches[0] if len(branches) == 1 else join(branches[0], branches[1])
+            return Val(branches[0].kind, trainable=branches[0].trainable) if merged is None else merged
+        plain = [v for v in branches if v.kind == TENSOR]
+        return tensor(all(v.trainable for v in plain)) if plain else None
 
     def eval_sequence(self, node: cst.List | cst.Tuple | cst.Set, frame: Frame) -> Val | None:
         elements: list[Val | None] = []
