@@ -130,7 +130,7 @@ def _toml_text(key: str, value: Any) -> str:
 def read_config(path: str) -> dict[str, Value]:
     """The options ``path`` sets (unknown keys of flake8's section belong to flake8: ignored)."""
     base = os.path.dirname(os.path.abspath(path))
-    if os.path.basename(path) == PYPROJECT or path.endswith(".toml"):
+    if path.endswith(".toml"):
         table = _pyproject_table(path, strict=True)
         if table is None:
             return {}

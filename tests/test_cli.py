@@ -387,6 +387,19 @@ def test_select_ignore_and_config_end_to_end(tmp_path: Path, capsys: pytest.Capt
     assert capsys.readouterr().out == f"./f.py:{TPC001_AT_6}\n" and code == 1
 
 
+def test_same_findings_as_the_flake8_route(tmp_path: Path) -> None:
+    write(tmp_path / "setup.cfg", "[flake8]\nper-file-ignores =\n    tests/*:TPC001\n")
+    write(tmp_path / "a.py", BUGGY + "        self.w = torch.ones(2)  # noqa: E501\n")
+    write(tmp_path / "b.py", BUGGY.replace("zeros(3)\n", "zeros(3)  # NoQA:TPC00\n"))
+    write(tmp_path / "tests" / "t.py", BUGGY)
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "TPC", "."], cwd=tmp_path, capture_output=True, text=True
+    )
+    ours = run_process("--select", "TPC", ".", cwd=tmp_path)
+    assert ours.stdout.count("TPC001") == 2
+    assert (ours.returncode, ours.stdout) == (flake8.returncode, flake8.stdout)
+
+
 # -- formats ----------------------------------------------------------------------------------
 
 
