@@ -1,22 +1,41 @@
 """Source text in, findings out: the one code path every route shares.
 
-source -> ``ast`` outline (:mod:`.index`) -> Module classes (:mod:`.context`) -> libcst parse of
-each Module class -> class walk and tensor inference (:mod:`.checker`, :mod:`.inference`) ->
-rules (:mod:`.rules`) -> :class:`~.findings.Finding` s, which flake8, the CLI and the fixer use.
+source -> ``ast`` outline (:mod:`.index`) -> Module classes (:mod:`.context`) -> a cheap look at
+each (:mod:`.gate`) -> libcst parse of the classes that may hold a finding -> class walk and tensor
+inference (:mod:`.checker`, :mod:`.inference`) -> rules (:mod:`.rules`) ->
+:class:`~.findings.Finding` s, which flake8, the CLI and the fixer use.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
+from .checker import Binding, ClassSummary
 from .context import FileContext
 from .findings import Analysis, Finding
 from .gate import worth_parsing
 from .index import FileIndex
 from .inference import Budget
 from .project import Project
-from .rules import findings as rule_findings
+from .rules import judge
 from .settings import DEFAULT, Settings
+
+
+@dataclass
+class Reported:
+    """A finding with what it was found on: the fixer rewrites ``binding.statement``."""
+
+    finding: Finding
+    binding: Binding
+    summary: ClassSummary
+
+
+@dataclass
+class Detailed:
+    context: FileContext | None
+    reported: list[Reported] = field(default_factory=list)
+    error: str | None = None
 
 
 def analyze(
@@ -32,30 +51,45 @@ def analyze(
     the same source tree; ``tree`` is flake8's already-built ``ast`` of the same source.  Never
     raises: a source that cannot be parsed gives ``Analysis([], error=...)``.
     """
+    detailed = analyze_detailed(source, path=path, settings=settings, tree=tree)
+    return Analysis(sorted({r.finding for r in detailed.reported}), detailed.error)
+
+
+def analyze_detailed(
+    source: str,
+    *,
+    path: str | None = None,
+    settings: Settings = DEFAULT,
+    tree: ast.Module | None = None,
+) -> Detailed:
+    """:func:`analyze`, keeping each finding's binding and class (for the fixer)."""
     try:
         context = file_context(source, path, settings, tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return Analysis([], error=f"{type(exc).__name__}: {exc}")
-    found: list[Finding] = []
+        return Detailed(None, error=f"{type(exc).__name__}: {exc}")
+    result = Detailed(context)
     index = context.index
     known = frozenset(index.imports.aliases) | index.imports.local_names
     try:
         for info in index.classes:
             if not info.bases or not context.is_module_class(info):
                 continue
-            project_base = any(ref.is_module() for ref in context.base_refs(info)) or context.inherits_torch_layer(info)
-            if not worth_parsing(info, index.lines, project_base, known):
+            if not worth_parsing(info, index.lines, context.holds_tensor_state(info), known):
                 continue
             summary = context.summary(info)
-            if summary is not None:
-                found.extend(rule_findings(summary))
+            if summary is None:
+                continue
+            for binding, code, fields in judge(summary):
+                line, col = context.position(info.span, binding.target)
+                finding = Finding(line, col, code, binding.attr, tuple(sorted(fields.items())))
+                result.reported.append(Reported(finding, binding, summary))
     except Budget:
-        return Analysis(sorted(set(found)), error="analysis stopped: the file exceeds the work bound")
+        result.error = "analysis stopped: the file exceeds the work bound"
     except RecursionError:
-        return Analysis(sorted(set(found)), error="analysis stopped: nesting too deep")
+        result.error = "analysis stopped: nesting too deep"
     except Exception as exc:  # a bug of ours must never stop a lint run
-        return Analysis(sorted(set(found)), error=f"internal error: {type(exc).__name__}: {exc}")
-    return Analysis(sorted(set(found)))
+        result.error = f"internal error: {type(exc).__name__}: {exc}"
+    return result
 
 
 def file_context(source: str, path: str | None, settings: Settings, tree: ast.Module | None) -> FileContext:

@@ -66,7 +66,8 @@ class ClassSummary:
     methods: dict[str, cst.FunctionDef] = field(default_factory=dict)  #: own and inherited
 
 
-def check_class(context: "FileContext", info: "ClassInfo") -> ClassSummary | None:
+def check_class(context: "FileContext", info: "ClassInfo", init_only: bool = False) -> ClassSummary | None:
+    """Walk ``info``; with ``init_only`` only its init scope (enough to know what it registers)."""
     node = context.definition(info.span)
     if not isinstance(node, cst.ClassDef):
         return None
@@ -83,7 +84,7 @@ def check_class(context: "FileContext", info: "ClassInfo") -> ClassSummary | Non
             summary.methods.setdefault(name, method)
     own = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
     summary.methods.update(own)
-    ClassChecker(context, summary, context.inherits_torch_layer(info)).run(own)
+    ClassChecker(context, summary, context.inherits_torch_layer(info)).run({} if init_only else own)
     return summary
 
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
 
 _IN_PROGRESS = object()
+#: Text that shows a class holds tensor state other than through plain assignment.
+_EVIDENCE = ("register_", "Parameter", "Buffer", "add_state", "requires_grad", "add_module", "setattr")
 
 
 class Resolver:
@@ -63,8 +65,12 @@ class ClassRef:
 
 
 class FileContext(Resolver):
-    def __init__(self, index: FileIndex, settings: Settings, project: "Project | None" = None) -> None:
+    def __init__(self, index: FileIndex, settings: Settings, project: "Project | None" = None,
+                 reporting: bool = True) -> None:
         self.index = index
+        #: False for files read only to answer another file's questions: their classes are
+        #: summarised from the init scope alone (what they register), never reported.
+        self.reporting = reporting
         self.settings = settings
         self.project = project
         self.steps = 0
@@ -73,6 +79,7 @@ class FileContext(Resolver):
         self._is_module: dict[str, object] = {}
         self._returns: dict[int, object] = {}
         self._summaries: dict[str, object] = {}
+        self._evidence: dict[str, bool] = {}
 
     # --- budget ----------------------------------------------------------------------------
 
@@ -159,6 +166,22 @@ class FileContext(Resolver):
                 if payload.context.inherits_torch_layer(payload.info, depth + 1):
                     return True
         return False
+
+    def holds_tensor_state(self, info: ClassInfo, depth: int = 0) -> bool:
+        """Could ``self.<attr>`` already be a tensor in ``info``: the class or a project base of
+        it registers something or holds Parameters, or it extends a concrete torch layer."""
+        cached = self._evidence.get(info.qualname)
+        if cached is not None:
+            return cached
+        self._evidence[info.qualname] = False  # cycles
+        text = "".join(self.index.lines[info.span.start - 1 : info.span.end])
+        result = any(word in text for word in _EVIDENCE) or self.inherits_torch_layer(info)
+        if not result and depth < 20:
+            result = any(
+                ref.is_module() and ref.context.holds_tensor_state(ref.info, depth + 1) for ref in self.base_refs(info)
+            )
+        self._evidence[info.qualname] = result
+        return result
 
     # --- parsing ---------------------------------------------------------------------------
 
@@ -265,13 +288,17 @@ class FileContext(Resolver):
         self._summaries[info.qualname] = _IN_PROGRESS
         from .checker import check_class
 
-        result = check_class(self, info)
+        result = check_class(self, info, init_only=not self.reporting)
         self._summaries[info.qualname] = result
         return result
 
 
 def _is_known_library(qualname: str) -> bool:
-    return qualname.split(".", 1)[0] in ("torch", "numpy", "math", "typing", "collections", "copy", "functools")
+    """Names whose meaning is known without reading their source (a library base such as
+    ``transformers.PreTrainedModel`` is a Module, whatever a checkout of it holds)."""
+    return qualname in tn.MODULE_BASES or qualname.split(".", 1)[0] in (
+        "torch", "numpy", "math", "typing", "collections", "copy", "functools"
+    )
 
 
 def _annotation_name(annotation: object) -> str | None:

@@ -23,15 +23,12 @@ _TENSOR_CLASS_NAMES = frozenset(
     "Variable Tensor FloatTensor DoubleTensor HalfTensor BFloat16Tensor ByteTensor CharTensor ShortTensor "
     "IntTensor LongTensor BoolTensor".split()
 )
-#: Text that marks a class as holding tensor state other than through plain assignment.
-_EVIDENCE = ("register_", "Parameter", "Buffer", "add_state", "requires_grad", "add_module", "setattr")
 
 
-def worth_parsing(info: ClassInfo, lines: list[str], has_project_base: bool, known: frozenset[str]) -> bool:
-    """Could ``info`` hold a finding?  ``known`` holds the names the file imports or defines: a
-    call of any other lowercase name is a builtin, whose result inference never calls a tensor."""
-    text = "".join(lines[info.span.start - 1 : info.span.end])
-    evidence = has_project_base or any(word in text for word in _EVIDENCE)
+def worth_parsing(info: ClassInfo, lines: list[str], evidence: bool, known: frozenset[str]) -> bool:
+    """Could ``info`` hold a finding?  ``evidence``: ``self.<attr>`` may already hold a tensor
+    (see ``FileContext.holds_tensor_state``).  ``known`` holds the names the file imports or
+    defines: a call of any other lowercase name is a builtin, never a tensor to inference."""
     init_scope = _init_scope(info)
     for name, function in info.methods.items():
         node = function.node

@@ -54,7 +54,8 @@ class Project:
         return project, package
 
     def add(self, path: str, context: FileContext) -> None:
-        self._contexts.setdefault(os.path.abspath(path), context)
+        """Share the context of a file being reported with the files that import it."""
+        self._contexts[os.path.abspath(path)] = context
 
     def module_file(self, module: str) -> str | None:
         base = os.path.join(self.root, *module.split("."))
@@ -73,7 +74,8 @@ class Project:
             tree = ast.parse(source)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
             return None
-        context = FileContext(FileIndex(tree, source.splitlines(keepends=True), package), self.settings, self)
+        lines = source.splitlines(keepends=True)
+        context = FileContext(FileIndex(tree, lines, package), self.settings, self, reporting=False)
         self._contexts[path] = context
         return context
 

@@ -16,7 +16,6 @@ from types import ModuleType
 from typing import Iterator
 
 from ..checker import Binding, ClassSummary
-from ..findings import Finding
 from ..torch_names import DOCUMENTED_PLAIN_ATTRIBUTES
 from . import tpc001, tpc002, tpc003, tpc004, tpc005
 
@@ -37,10 +36,3 @@ def judge(summary: ClassSummary) -> Iterator[tuple[Binding, str, dict[str, str]]
             if fields is not None:
                 yield binding, rule.CODE, fields
                 break
-
-
-def findings(summary: ClassSummary) -> Iterator[Finding]:
-    context, span = summary.context, summary.info.span
-    for binding, code, fields in judge(summary):
-        line, col = context.position(span, binding.target)
-        yield Finding(line, col, code, binding.attr, tuple(sorted(fields.items())))
