@@ -32,9 +32,6 @@ from flake8_param_check.noqa import NoqaFilter
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
-#: While the fixer is a stub these tests cannot pass; the marker goes once it lands.
-needs_fixer = pytest.mark.xfail(reason="needs fixer", strict=False)
-
 BUGGY = (
     "import torch\n"
     "from torch import nn\n"
@@ -540,7 +537,6 @@ def test_write_atomically_refuses_read_only(tmp_path: Path) -> None:
     assert path.read_bytes() == b"old\n"
 
 
-@needs_fixer
 def test_fix_rewrites_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     crlf = write(tmp_path / "crlf.py", BUGGY.replace("\n", "\r\n"))
     bom = write(tmp_path / "bom.py", b"\xef\xbb\xbf" + BUGGY.encode())
@@ -558,7 +554,6 @@ def test_fix_rewrites_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert sorted(os.listdir(tmp_path)) == ["bom.py", "crlf.py", "kept.py", "latin.py"]
 
 
-@needs_fixer
 def test_fix_read_only_file_is_one_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ro = write(tmp_path / "ro.py", BUGGY)
     rw = write(tmp_path / "rw.py", BUGGY)
@@ -569,7 +564,6 @@ def test_fix_read_only_file_is_one_error(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 1 and out == f"ro.py:{TPC001_AT_6}\n"
 
 
-@needs_fixer
 def test_diff_applies_with_patch(tmp_path: Path) -> None:
     write(tmp_path / "pkg" / "f.py", BUGGY)
     write(tmp_path / "pkg" / "no_eol.py", BUGGY.rstrip("\n"))
@@ -594,3 +588,12 @@ def test_diff_without_changes_exits_0(tmp_path: Path, capsys: pytest.CaptureFixt
     code, out, err = run_main(capsys, "--diff", "ok.py")
     assert (code, out) == (0, "")
     assert err == "flake8-param-check: 0 files would change, 0 findings would fix, 0 findings left\n"
+
+
+def test_buffer_style_reaches_the_fixer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "f.py", BUGGY)
+    write(tmp_path / ".flake8", "[flake8]\nparam-check-buffer-style = nn.Buffer\n")
+    assert cli.main(["-j", "1", "--diff", "f.py"]) == 1
+    assert "+        self.pe = nn.Buffer(torch.zeros(3), persistent=False)\n" in capsys.readouterr().out
+    code, out, _ = run_main(capsys, "--diff", "--buffer-style", "register_buffer", "f.py")
+    assert f"+        {FIXED_LINE}\n" in out and code == 1
