@@ -372,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     corpus.ensure()
     tag = f"first {limit}" if limit else ""
     corpora = {n: Corpus(n, corpus.files(n)[:limit], tag) for n in ("transformers", "timm", "stdlib")}
-    quarter = Corpus("transformers", corpora["transformers"].paths[::4], ", ".join(filter(None, [tag, "25%"])))
+    full = corpora["transformers"]
+    quarter = Corpus(full.name, full.paths[::4], ", ".join(filter(None, [tag, "25%"])))
     sample_lines = args.torchfix_lines or (5_000 if args.quick else 20_000)
     samples = {n: sample(corpora[n], sample_lines) for n in ("transformers", "timm")}
     if "torchfix" in sections:
