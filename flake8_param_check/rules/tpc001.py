@@ -148,3 +148,29 @@ class Child(Net):
         self.w = w  # expect: TPC001
 """,
 ]
+
+#: What the fixer makes of a statement: (before, after), each after the common example header.
+FIXES = [
+    (
+        """
+class PositionalEncoding(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        pe = torch.zeros(n, 16)
+        self.pe = pe  # the table
+        self.mask = torch.tril(
+            torch.ones(n, n)
+        ).bool()
+""",
+        """
+class PositionalEncoding(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        pe = torch.zeros(n, 16)
+        self.register_buffer("pe", pe, persistent=False)  # the table
+        self.register_buffer("mask", torch.tril(
+            torch.ones(n, n)
+        ).bool(), persistent=False)
+""",
+    ),
+]

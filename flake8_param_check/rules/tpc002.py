@@ -57,3 +57,38 @@ class Scale(nn.Module):
         self.h = torch.zeros(4, requires_grad=True)  # expect: TPC002
 """,
 ]
+
+#: What the fixer makes of a statement: (before, after), each after the common example header.
+FIXES = [
+    (
+        """
+class Scale(nn.Module):
+    def __init__(self, dev):
+        super().__init__()
+        self.w = torch.randn(3, requires_grad=True)
+        self.v = torch.zeros(3, requires_grad=True).to(dev)
+        self.s = torch.ones(2).requires_grad_()
+        self.y = torch.autograd.Variable(torch.ones(2), requires_grad=True)
+        self.m = torch.ones(
+            4,
+            requires_grad=True,
+        )
+        self.z = torch.zeros(2)
+        self.z.requires_grad = True
+""",
+        """
+class Scale(nn.Module):
+    def __init__(self, dev):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(3))
+        self.v = nn.Parameter(torch.zeros(3).to(dev))
+        self.s = nn.Parameter(torch.ones(2))
+        self.y = nn.Parameter(torch.ones(2))
+        self.m = nn.Parameter(torch.ones(
+            4,
+        ))
+        self.z = nn.Parameter(torch.zeros(2))
+        self.z.requires_grad = True
+""",
+    ),
+]

@@ -71,3 +71,35 @@ class Stack(nn.Module):
         self.named["x"] = nn.Linear(1, 1)
 """,
 ]
+
+#: What the fixer makes of a statement: (before, after), each after the common example header.
+FIXES = [
+    (
+        """
+class Stack(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.layers = [nn.Linear(4, 4) for _ in range(n)]
+        self.pair = (nn.ReLU(),)
+        self.heads = {"a": nn.Linear(4, 1), "b": nn.Linear(4, 2)}
+        self.filled = []
+        for _ in range(n):
+            self.filled.append(nn.Linear(4, 4))
+        blocks = [nn.ReLU(), nn.Tanh()]
+        self.blocks = blocks
+""",
+        """
+class Stack(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(n)])
+        self.pair = nn.ModuleList([nn.ReLU()])
+        self.heads = nn.ModuleDict({"a": nn.Linear(4, 1), "b": nn.Linear(4, 2)})
+        self.filled = nn.ModuleList()
+        for _ in range(n):
+            self.filled.append(nn.Linear(4, 4))
+        blocks = [nn.ReLU(), nn.Tanh()]
+        self.blocks = nn.ModuleList(blocks)
+""",
+    ),
+]

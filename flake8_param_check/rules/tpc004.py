@@ -51,3 +51,26 @@ class Experts(nn.Module):
         self.by_name = {"a": nn.Parameter(torch.zeros(1))}  # expect: TPC004
 """,
 ]
+
+#: What the fixer makes of a statement: (before, after), each after the common example header.
+#: A container of plain tensors is left as it is: each wants its own buffer.
+FIXES = [
+    (
+        """
+class Experts(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.weights = [nn.Parameter(torch.randn(4)) for _ in range(n)]
+        self.by_name = {"a": nn.Parameter(torch.zeros(1))}
+        self.anchors = [torch.zeros(4), torch.ones(4)]
+""",
+        """
+class Experts(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.weights = nn.ParameterList([nn.Parameter(torch.randn(4)) for _ in range(n)])
+        self.by_name = nn.ParameterDict({"a": nn.Parameter(torch.zeros(1))})
+        self.anchors = [torch.zeros(4), torch.ones(4)]
+""",
+    ),
+]

@@ -42,3 +42,26 @@ class Net(nn.Module):
         self.h = p.half()  # expect: TPC005
 """,
 ]
+
+#: What the fixer makes of a statement: (before, after), each after the common example header.
+#: A Parameter converted through a local (``p = nn.Parameter(t); self.h = p.half()``) is left.
+FIXES = [
+    (
+        """
+class Net(nn.Module):
+    def __init__(self, dev, a, b):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(3)).to(dev)
+        self.v = nn.Parameter(torch.zeros(3), requires_grad=False).cuda()
+        self.u = nn.Parameter(a + b).to(dev, non_blocking=True)
+""",
+        """
+class Net(nn.Module):
+    def __init__(self, dev, a, b):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(3).to(dev))
+        self.v = nn.Parameter(torch.zeros(3).cuda(), requires_grad=False)
+        self.u = nn.Parameter((a + b).to(dev, non_blocking=True))
+""",
+    ),
+]
