@@ -69,12 +69,11 @@ def analyze_detailed(
         return Detailed(None, error=f"{type(exc).__name__}: {exc}")
     result = Detailed(context)
     index = context.index
-    known = frozenset(index.imports.aliases) | index.imports.local_names
     try:
         for info in index.classes:
             if not info.bases or not context.is_module_class(info):
                 continue
-            if not worth_parsing(info, index.lines, context.holds_tensor_state(info), known):
+            if not worth_parsing(info, context.class_text(info), context.inherits_state(info), context.may_give_tensor):
                 continue
             summary = context.summary(info)
             if summary is None:

@@ -167,21 +167,43 @@ class FileContext(Resolver):
                     return True
         return False
 
-    def holds_tensor_state(self, info: ClassInfo, depth: int = 0) -> bool:
-        """Could ``self.<attr>`` already be a tensor in ``info``: the class or a project base of
-        it registers something or holds Parameters, or it extends a concrete torch layer."""
+    def class_text(self, info: ClassInfo) -> str:
+        return "".join(self.index.lines[info.span.start - 1 : info.span.end])
+
+    def holds_tensor_state(self, info: ClassInfo) -> bool:
+        """Could the class set tensor state that a subclass reads as ``self.<attr>``: it
+        registers something or holds Parameters, or inherits such state."""
         cached = self._evidence.get(info.qualname)
         if cached is not None:
             return cached
         self._evidence[info.qualname] = False  # cycles
-        text = "".join(self.index.lines[info.span.start - 1 : info.span.end])
-        result = any(word in text for word in _EVIDENCE) or self.inherits_torch_layer(info)
-        if not result and depth < 20:
-            result = any(
-                ref.is_module() and ref.context.holds_tensor_state(ref.info, depth + 1) for ref in self.base_refs(info)
-            )
+        result = any(word in self.class_text(info) for word in _EVIDENCE) or self.inherits_state(info)
         self._evidence[info.qualname] = result
         return result
+
+    def inherits_state(self, info: ClassInfo) -> bool:
+        """A base of ``info`` (a concrete torch layer, or a project Module class that holds
+        tensor state) may have set ``self.<attr>`` to a tensor."""
+        if self.inherits_torch_layer(info):
+            return True
+        return any(ref.is_module() and ref.context.holds_tensor_state(ref.info) for ref in self.base_refs(info))
+
+    def may_give_tensor(self, name: str) -> bool:
+        """Whether calling the dotted ``name`` may give a tensor or a Module, judged from the
+        imports alone (nothing is parsed): torch and ``copy`` may, so may the file's own
+        functions and classes and anything of the project; a builtin or another library not."""
+        root = name.partition(".")[0]
+        if root in self.index.imports.local_names and root not in self.index.imports.aliases:
+            return True
+        qualname = self.index.imports.resolve(name)
+        if qualname is None:
+            return False
+        top = qualname.partition(".")[0]
+        if not top or top in ("torch", "copy") or qualname in self.settings.module_bases:
+            return True
+        if tn.is_torch_module_class(qualname):
+            return True
+        return self.project is not None and self.project.has_top_level(top)
 
     # --- parsing ---------------------------------------------------------------------------
 

@@ -1,188 +1,200 @@
 """Which Module classes are worth a libcst parse: a cheap look at flake8's ``ast``.
 
 Parsing with libcst costs several times Python's own parser, so the analysis parses only classes
-that *could* hold a finding.  A class passes when one of its ``self.<attr> = value`` statements has
-a value that is not plainly harmless: harmless are constants, calls of capitalised names (module
-and config constructors, other than the tensor and Parameter classes), names that are unannotated
-arguments, attribute chains of those or of globals (``torch.float32``, ``config.hidden_size``), and
-arithmetic on harmless values.  ``self.<attr>`` reads count as harmless unless the class shows
-some sign of holding tensors (a registration call, a Parameter, or a project base class).
+that *could* hold a finding.  The outline (:mod:`.index`) already lists, for each method, its
+``self.<attr> = value`` statements and what each local name is assigned.  A class passes when one
+of those values may be, by the rules of :mod:`.inference`, a tensor or a container:
 
-The gate errs on the side of parsing: it may let through a class with no finding, never the
-reverse for the rules as written.  Tests check it against every rule example.
+- a call may give a tensor when it names torch, ``copy``, a function or class of this file or of
+  the project, or is a method call on something that may be a tensor; a capitalised constructor
+  (a layer, a config) only matters inside a container, where a Module is what TPC003 is about;
+- an attribute only stays a tensor through ``.T``/``.data``-like properties, so ``config.x`` and
+  ``self.conv.weight`` are harmless; ``self.x`` may be a tensor when ``x`` is assigned one, is
+  registered by name, or a base class may hold tensor state;
+- a local name is as harmful as the values assigned to it; an argument when annotated ``Tensor``.
+
+The gate errs on the side of parsing: what it lets through may hold no finding; what it stops
+cannot hold one for the rules as written.  The rule examples test it (every INVALID example must
+pass the gate).
 """
 
 from __future__ import annotations
 
 import ast
+from typing import Callable
 
-from .index import ClassInfo
+from .index import ClassInfo, FunctionInfo
 
-#: Capitalised callables that make plain tensors (a bare ``nn.Parameter(...)`` is harmless).
+#: Capitalised callables that make plain tensors (a bare ``nn.Parameter(...)`` is no finding).
 _TENSOR_CLASS_NAMES = frozenset(
     "Variable Tensor FloatTensor DoubleTensor HalfTensor BFloat16Tensor ByteTensor CharTensor ShortTensor "
     "IntTensor LongTensor BoolTensor".split()
 )
+#: Words in an annotation that make an argument a possible tensor or module.
+_TENSOR_WORDS = ("Tensor", "Parameter", "Module")
+#: Properties that turn a tensor into another one.
+_TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
+_IN_PROGRESS = object()
 
 
-def worth_parsing(info: ClassInfo, lines: list[str], evidence: bool, known: frozenset[str]) -> bool:
-    """Could ``info`` hold a finding?  ``evidence``: ``self.<attr>`` may already hold a tensor
-    (see ``FileContext.holds_tensor_state``).  ``known`` holds the names the file imports or
-    defines: a call of any other lowercase name is a builtin, never a tensor to inference."""
-    init_scope = _init_scope(info)
-    for name, function in info.methods.items():
-        node = function.node
-        args = node.args
-        params = [*args.posonlyargs, *args.args]
-        if not params:
-            continue
-        self_name = params[0].arg
-        tensor_args = {
-            a.arg for a in [*params[1:], *args.kwonlyargs] if a.annotation is not None and _mentions_tensor(a.annotation)
-        }
-        judge = _Judge(self_name, _stored_names(node) | tensor_args, known, evidence)
-        in_init = name in init_scope
-        for target, value in _self_assignments(node, self_name):
-            if in_init:
-                if not judge.harmless(value):
-                    return True
-            elif _trainable_hint(value):
-                return True
-        if not in_init and "requires_grad" in "".join(lines[function.span.start - 1 : function.span.end]):
+def worth_parsing(info: ClassInfo, text: str, inherited: bool, may_give_tensor: Callable[[str], bool]) -> bool:
+    """Could ``info`` hold a finding?
+
+    ``text``: the class's source; ``inherited``: a base class may hold tensor state of its own;
+    ``may_give_tensor(dotted)``: whether calling the imported or file-level name ``dotted`` may give
+    a tensor or a Module (see :meth:`.context.FileContext.may_give_tensor`).
+    """
+    gate = _Gate(info, text, inherited, may_give_tensor)
+    return any(
+        not gate.harmless(value, function, strict=False)
+        for function in info.methods.values()
+        for _, value in function.self_assigns
+    )
+
+
+class _Gate:
+    def __init__(self, info: ClassInfo, text: str, inherited: bool, may_give_tensor: Callable[[str], bool]) -> None:
+        self.info = info
+        self.text = text
+        self.inherited = inherited
+        self.may_give_tensor = may_give_tensor
+        self.attr_memo: dict[str, object] = {}
+        self.local_memo: dict[tuple[int, str, bool], object] = {}
+        self.tensor_args: dict[int, set[str]] = {}
+
+    # --- names -----------------------------------------------------------------------------
+
+    def harmless_self(self, attr: str) -> bool:
+        """``self.<attr>``: harmless unless assigned something harmful, registered by name, or
+        possibly set by a base class."""
+        if self.inherited:
+            return False
+        cached = self.attr_memo.get(attr)
+        if cached is _IN_PROGRESS:
             return True
-    return False
+        if cached is not None:
+            return bool(cached)
+        self.attr_memo[attr] = _IN_PROGRESS
+        result = f"'{attr}'" not in self.text and f'"{attr}"' not in self.text
+        if result:
+            for function in self.info.methods.values():
+                for target, value in function.self_assigns:
+                    # Read back, a Parameter or a layer is a value too: judge as inside a container.
+                    if target.attr == attr and not self.harmless(value, function, strict=True):
+                        result = False
+                        break
+                if not result:
+                    break
+        self.attr_memo[attr] = result
+        return result
+
+    def harmless_local(self, name: str, function: FunctionInfo, strict: bool) -> bool:
+        if name in self.arguments(function):
+            return False
+        values = function.local_values.get(name)
+        if values is None:
+            return True  # a global or an unannotated argument: inference does not know it
+        key = (id(function), name, strict)
+        cached = self.local_memo.get(key)
+        if cached is _IN_PROGRESS:
+            return True
+        if cached is not None:
+            return bool(cached)
+        self.local_memo[key] = _IN_PROGRESS
+        result = all(v is None or self.harmless(v, function, strict) for v in values)
+        self.local_memo[key] = result
+        return result
+
+    def arguments(self, function: FunctionInfo) -> set[str]:
+        """The arguments annotated as tensors, Parameters or Modules."""
+        found = self.tensor_args.get(id(function))
+        if found is None:
+            args = function.node.args
+            found = {
+                a.arg
+                for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+                if a.annotation is not None and _mentions_tensor(a.annotation)
+            }
+            self.tensor_args[id(function)] = found
+        return found
+
+    # --- expressions -----------------------------------------------------------------------
+
+    def harmless(self, node: ast.expr, function: FunctionInfo, strict: bool) -> bool:
+        """``strict``: a Parameter or a Module counts too (``node`` is a container element, an
+        operand, or the receiver of a method); else only what a rule reports on its own does."""
+        if isinstance(node, (ast.Constant, ast.JoinedStr, ast.Lambda)):
+            return True
+        if isinstance(node, ast.Name):
+            return self.harmless_local(node.id, function, strict)
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id == function.self_name:
+                return self.harmless_self(node.attr)
+            if node.attr not in _TENSOR_PROPERTIES:
+                return True  # inference knows no other attribute of anything
+            return self.harmless(node.value, function, True)
+        if isinstance(node, ast.Subscript):
+            return self.harmless(node.value, function, True)
+        if isinstance(node, ast.Call):
+            return self.harmless_call(node, function, strict)
+        if isinstance(node, ast.BinOp):
+            return self.harmless(node.left, function, True) and self.harmless(node.right, function, True)
+        if isinstance(node, ast.UnaryOp):
+            return self.harmless(node.operand, function, True)
+        if isinstance(node, ast.BoolOp):
+            return True  # inference does not follow ``a or b``
+        if isinstance(node, ast.Compare):
+            return self.harmless(node.left, function, True) and all(
+                self.harmless(c, function, True) for c in node.comparators
+            )
+        if isinstance(node, ast.IfExp):
+            return self.harmless(node.body, function, strict) and self.harmless(node.orelse, function, strict)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            if not node.elts:
+                return isinstance(node, ast.Tuple)  # an empty list may be filled later
+            return all(not isinstance(e, ast.Starred) and self.harmless(e, function, True) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            return bool(node.keys) and all(
+                k is not None and self.harmless(v, function, True) for k, v in zip(node.keys, node.values)
+            )
+        if isinstance(node, (ast.ListComp, ast.DictComp)):
+            element = node.elt if isinstance(node, ast.ListComp) else node.value
+            return self.harmless(element, function, True)
+        if isinstance(node, (ast.Set, ast.SetComp, ast.GeneratorExp, ast.Await)):
+            return True  # inference gives nothing for these
+        if isinstance(node, ast.NamedExpr):
+            return self.harmless(node.value, function, strict)
+        return False
+
+    def harmless_call(self, node: ast.Call, function: FunctionInfo, strict: bool) -> bool:
+        func = node.func
+        name = _dotted(func)
+        if name is not None:
+            root = name.partition(".")[0]
+            if root == function.self_name:
+                return False  # self.method(...): may return anything
+            if root not in function.local_values and root not in self.arguments(function):
+                if name.rpartition(".")[2][:1].isupper() and name.rpartition(".")[2] not in _TENSOR_CLASS_NAMES:
+                    return not strict or not self.may_give_tensor(name)
+                return not self.may_give_tensor(name)
+        if isinstance(func, ast.Attribute):
+            # A method of some value: a tensor only when the value is a tensor or a Parameter
+            # (``p.half()``), a Module only when it is one (``layer.to(dev)``).
+            return self.harmless(func.value, function, True)
+        return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
 
 
-def _init_scope(info: ClassInfo) -> set[str]:
-    """``__init__`` and the methods it calls on ``self``, transitively (by name)."""
-    scope: set[str] = set()
-    pending = ["__init__"]
-    while pending:
-        name = pending.pop()
-        if name in scope:
-            continue
-        scope.add(name)
-        function = info.methods.get(name)
-        if function is None:
-            continue
-        for node in ast.walk(function.node):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.attr in info.methods
-            ):
-                pending.append(node.func.attr)
-    if "__init__" not in info.methods:
-        # An inherited __init__ may call methods defined here: treat every method as init scope.
-        scope.update(info.methods)
-    return scope
-
-
-def _stored_names(function: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _mentions_tensor(annotation: ast.expr) -> bool:
-    for node in ast.walk(annotation):
-        if isinstance(node, ast.Name) and ("Tensor" in node.id or "Parameter" in node.id or "Module" in node.id):
-            return True
-        if isinstance(node, ast.Attribute) and ("Tensor" in node.attr or "Parameter" in node.attr or "Module" in node.attr):
-            return True
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
-            "Tensor" in node.value or "Parameter" in node.value or "Module" in node.value
-        ):
-            return True
-    return False
-
-
-def _self_assignments(function: ast.AST, self_name: str):
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                yield from _pairs(target, node.value, self_name)
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            yield from _pairs(node.target, node.value, self_name)
-
-
-def _pairs(target: ast.expr, value: ast.expr, self_name: str):
-    if isinstance(target, (ast.Tuple, ast.List)):
-        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
-            for sub_target, sub_value in zip(target.elts, value.elts):
-                yield from _pairs(sub_target, sub_value, self_name)
-        else:
-            for sub_target in target.elts:
-                yield from _pairs(sub_target, value, self_name)
-    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
-        yield target, value
-
-
-def _trainable_hint(value: ast.expr) -> bool:
-    """Could ``value`` be a trainable raw tensor or a converted Parameter (TPC002, TPC005)?"""
-    for node in ast.walk(value):
-        if isinstance(node, ast.keyword) and node.arg == "requires_grad":
-            return True
-        if isinstance(node, ast.Attribute) and node.attr in ("requires_grad_", "Parameter", "Variable"):
-            return True
-        if isinstance(node, ast.Name) and node.id in ("Parameter", "Variable"):
-            return True
-    return False
-
-
-class _Judge:
-    def __init__(self, self_name: str, local: set[str], known: frozenset[str], evidence: bool) -> None:
-        self.self_name = self_name
-        self.local = local  #: names that may hold a tensor here: assigned locals, Tensor arguments
-        self.known = known
-        self.evidence = evidence
-
-    def harmless(self, node: ast.expr) -> bool:
-        if isinstance(node, (ast.Constant, ast.JoinedStr, ast.Lambda)):
-            return True
-        if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
-            return self.harmless_chain(node)
-        if isinstance(node, ast.Call):
-            name = _callee_name(node.func)
-            if name is None:
-                return False
-            if name[:1].isupper():
-                return name not in _TENSOR_CLASS_NAMES
-            return isinstance(node.func, ast.Name) and node.func.id not in self.known and node.func.id not in self.local
-        if isinstance(node, ast.BinOp):
-            return self.harmless(node.left) and self.harmless(node.right)
-        if isinstance(node, ast.UnaryOp):
-            return self.harmless(node.operand)
-        if isinstance(node, ast.BoolOp):
-            return all(self.harmless(v) for v in node.values)
-        if isinstance(node, ast.Compare):
-            return self.harmless(node.left) and all(self.harmless(c) for c in node.comparators)
-        if isinstance(node, ast.IfExp):
-            return self.harmless(node.body) and self.harmless(node.orelse)
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            return bool(node.elts) and all(
-                not isinstance(e, ast.Starred) and self.harmless(e) for e in node.elts
-            )
-        if isinstance(node, ast.Dict):
-            return bool(node.keys) and all(k is not None and self.harmless(v) for k, v in zip(node.keys, node.values))
-        return False
-
-    def harmless_chain(self, node: ast.expr) -> bool:
-        """``a.b[c].d``: harmless when rooted at an unannotated argument or a global name, or at
-        ``self`` in a class without tensor evidence."""
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            if isinstance(node, ast.Attribute) and node.attr in ("T", "mT", "H", "data"):
-                return False
-            node = node.value
-        if not isinstance(node, ast.Name):
-            return False
-        if node.id == self.self_name:
-            return not self.evidence
-        return node.id not in self.local
-
-
-def _callee_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
+    text = annotation.id if isinstance(annotation, ast.Name) else ast.dump(annotation)
+    return any(word in text for word in _TENSOR_WORDS)

@@ -36,6 +36,18 @@ class FunctionInfo:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     span: Span
     owner: "ClassInfo | None" = None
+    #: For methods: every ``self.<attr> = value`` as (target, value), and the names the body
+    #: assigns, gathered by the same statement walk (what :mod:`.gate` looks at).
+    self_assigns: list[tuple[ast.Attribute, ast.expr]] = field(default_factory=list)
+    #: local name -> the values assigned to it (``None``: bound by ``for``/``with``/``except``)
+    local_values: dict[str, list[ast.expr | None]] = field(default_factory=dict)
+    self_name: str | None = None  #: the first parameter of a method
+
+    def __post_init__(self) -> None:
+        args = self.node.args
+        params = [*args.posonlyargs, *args.args]
+        if params and self.owner is not None:
+            self.self_name = params[0].arg
 
     @property
     def decorators(self) -> set[str]:
@@ -62,7 +74,7 @@ class FileIndex:
         self.classes: list[ClassInfo] = []
         self.functions: dict[str, FunctionInfo] = {}
         self._import_nodes: list[ast.stmt] = []
-        self._walk(tree.body, scope="", owner=None)
+        self._walk(tree.body, scope="", owner=None, method=None)
         self.classes_by_name: dict[str, list[ClassInfo]] = {}
         for info in self.classes:
             self.classes_by_name.setdefault(info.name, []).append(info)
@@ -70,8 +82,10 @@ class FileIndex:
         self.imports.local_names = frozenset(self.classes_by_name) | frozenset(self.functions)
         del self._import_nodes
 
-    def _walk(self, body: list[ast.stmt], scope: str, owner: ClassInfo | None) -> None:
+    def _walk(self, body: list[ast.stmt], scope: str, owner: ClassInfo | None, method: FunctionInfo | None) -> None:
         for node in body:
+            if method is not None:
+                self._note(node, method)
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._import_nodes.append(node)
             elif isinstance(node, ast.ClassDef):
@@ -79,7 +93,7 @@ class FileIndex:
                 bases = [b for b in (_base_name(e) for e in node.bases) if b]
                 info = ClassInfo(node.name, qualname, node, Span.of(node), scope, bases)
                 self.classes.append(info)
-                self._walk(node.body, qualname, info)
+                self._walk(node.body, qualname, info, None)
             elif isinstance(node, _FUNCTIONS):
                 function = FunctionInfo(node.name, node, Span.of(node), owner)
                 if owner is not None:
@@ -87,16 +101,34 @@ class FileIndex:
                 elif not scope:
                     self.functions.setdefault(node.name, function)
                 inner = f"{scope}.{node.name}" if scope else node.name
-                self._walk(node.body, f"{inner}.<locals>", None)
+                self._walk(node.body, f"{inner}.<locals>", None, function if owner is not None else None)
             else:
                 for name in _BLOCK_FIELDS:
                     block = getattr(node, name, None)
                     if block:
-                        self._walk(block, scope, owner)
+                        self._walk(block, scope, owner, method)
                 for handler in getattr(node, "handlers", ()):
-                    self._walk(handler.body, scope, owner)
+                    if method is not None and handler.name:
+                        method.local_values.setdefault(handler.name, []).append(None)
+                    self._walk(handler.body, scope, owner, method)
                 for case in getattr(node, "cases", ()):
-                    self._walk(case.body, scope, owner)
+                    self._walk(case.body, scope, owner, method)
+
+    @staticmethod
+    def _note(node: ast.stmt, method: FunctionInfo) -> None:
+        """Record what :mod:`.gate` needs from one statement of a method."""
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                _note_target(target, node.value, method)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                _note_target(node.target, node.value, method)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            _note_target(node.target, None, method)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    _note_target(item.optional_vars, None, method)
 
     def find_class(self, name: str, scope: str = "") -> ClassInfo | None:
         """The class called ``name`` visible from ``scope``: the innermost enclosing definition."""
@@ -118,6 +150,28 @@ class FileIndex:
         if span.indent == 0:
             return text, span.start - 1
         return "if 1:\n" + text, span.start - 2
+
+
+def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo) -> None:
+    if isinstance(target, ast.Name):
+        method.local_values.setdefault(target.id, []).append(value)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        values: list[ast.expr | None]
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+            values = list(value.elts)
+        else:
+            values = [value] * len(target.elts)
+        for sub_target, sub_value in zip(target.elts, values):
+            _note_target(sub_target, sub_value, method)
+    elif isinstance(target, ast.Starred):
+        _note_target(target.value, None, method)
+    elif (
+        value is not None
+        and isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == method.self_name
+    ):
+        method.self_assigns.append((target, value))
 
 
 def _base_name(node: ast.expr) -> str | None:

@@ -42,6 +42,7 @@ class Project:
         self.settings = settings
         self._contexts: dict[str, FileContext | None] = {}
         self._resolving: set[str] = set()
+        self._tops: dict[str, bool] = {}
 
     @classmethod
     def for_file(cls, path: str, settings: Settings) -> tuple["Project", str]:
@@ -52,6 +53,14 @@ class Project:
         if project is None:
             project = _PROJECTS[key] = cls(root, settings)
         return project, package
+
+    def has_top_level(self, name: str) -> bool:
+        """Whether the source root holds a package or module ``name``."""
+        found = self._tops.get(name)
+        if found is None:
+            base = os.path.join(self.root, name)
+            found = self._tops[name] = os.path.isdir(base) or os.path.isfile(base + ".py")
+        return found
 
     def add(self, path: str, context: FileContext) -> None:
         """Share the context of a file being reported with the files that import it."""
@@ -85,9 +94,7 @@ class Project:
         if qualname.startswith(".") or qualname in self._resolving or len(self._resolving) > _MAX_DEPTH:
             return None
         parts = qualname.split(".")
-        if not os.path.exists(os.path.join(self.root, parts[0])) and not os.path.isfile(
-            os.path.join(self.root, parts[0] + ".py")
-        ):
+        if not self.has_top_level(parts[0]):
             return None
         self._resolving.add(qualname)
         try:
