@@ -332,8 +332,8 @@ def run_memory(corpora: dict[str, Corpus], quarter: Corpus, rep: Report, results
     text = table(["command", f"{quarter.label} MiB", f"{full.label} MiB", "growth"], rows)
     text += (
         f"\n\n{quarter.label}: every 4th file, {len(quarter.paths)} files, {quarter.lines:,} lines; "
-        f"{full.label}: {len(full.paths)} files, {full.lines:,} lines.  Peak RSS is ru_maxrss from "
-        "wait4: the largest single process, not a sum over worker processes."
+        f"{full.label}: {len(full.paths)} files, {full.lines:,} lines.  Peak RSS is ru_maxrss of "
+        "RUSAGE_CHILDREN in a small launcher: the largest single process, not a sum over worker processes."
     )
     rep.section("peak memory as the corpus grows (transformers)", text)
 
