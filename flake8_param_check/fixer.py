@@ -259,7 +259,8 @@ class _Fixer:
         try:
             ast.parse(result)
         except (SyntaxError, ValueError) as exc:  # never expected: report, change nothing
-            return FixResult(source, [], sorted(unfixed + fixed), error=f"internal error: the fix does not parse ({exc})")
+            error = f"internal error: the fix does not parse ({exc})"
+            return FixResult(source, [], sorted(unfixed + fixed), error=error)
         return FixResult(result, sorted(fixed), sorted(unfixed))
 
     def tree_for(self, span: Span) -> _ClassTree | None:
@@ -290,7 +291,8 @@ class _Fixer:
         def root_of(span: Span) -> Span:
             best = span
             for other in spans.values():
-                if other.start <= best.start and best.end <= other.end and (other.end - other.start) > (best.end - best.start):
+                inside = other.start <= best.start and best.end <= other.end
+                if inside and (other.end - other.start) > (best.end - best.start):
                     best = other
             return best
 
@@ -423,7 +425,8 @@ class _Fixer:
         return decide(item, tree, assign)
 
     def other_bindings(self, item: Reported) -> list:
-        """Other assignments of the attribute: in this class and in subclasses of it in the file."""
+        """Other assignments of the attribute: in this class and in subclasses of it in the file
+        (``None`` for a class that could not be walked)."""
         binding = item.binding
         found = [b for b in item.summary.bindings if b.attr == binding.attr and b.statement is not binding.statement]
         info = item.summary.info
@@ -436,6 +439,27 @@ class _Fixer:
                 continue
             found.extend(b for b in summary.bindings if b.attr == binding.attr and b.statement is not binding.statement)
         return found
+
+    def base_bindings(self, item: Reported, init_too: bool) -> bool:
+        """Whether a base class (in the project) assigns the attribute: outside its init scope
+        (a plain value over what the fix registers), or anywhere with ``init_too``."""
+        attr = item.binding.attr
+        seen: set[int] = set()
+        todo = list(self.context.base_refs(item.summary.info))
+        while todo:
+            ref = todo.pop()
+            if id(ref.info) in seen or len(seen) > 50:
+                continue
+            seen.add(id(ref.info))
+            if not ref.is_module():
+                continue
+            summary = ref.summary()
+            if summary is None:
+                continue
+            if any(b.attr == attr and (init_too or not b.in_init) for b in summary.bindings):
+                return True
+            todo.extend(ref.context.base_refs(ref.info))
+        return False
 
     def inherits(self, info, ancestor, depth: int = 0) -> bool:
         if depth > 20:
@@ -513,6 +537,8 @@ class _Fixer:
             # Later updates elsewhere are fine while they store tensors (they update the buffer).
             if other is None or other.in_init or other.value is None or other.value.kind not in TENSOR_LIKE:
                 return None
+        if self.base_bindings(item, init_too=True):  # a plain attribute first: register_buffer refuses
+            return None
         self_name = item.binding.target.value
         if not isinstance(self_name, cst.Name):
             return None
@@ -520,7 +546,8 @@ class _Fixer:
             def rewrite(statement: cst.SimpleStatementLine, nn: cst.BaseExpression) -> cst.SimpleStatementLine:
                 old = statement.body[0]
                 assert isinstance(old, cst.Assign)
-                value = cst.Call(_nn_attr(nn, "Buffer"), [cst.Arg(_unparenthesized(old.value)), _keyword("persistent", "False")])
+                args = [cst.Arg(_unparenthesized(old.value)), _keyword("persistent", "False")]
+                value = cst.Call(_nn_attr(nn, "Buffer"), args)
                 return statement.with_changes(body=[old.with_changes(value=_keep_parens(old.value, value))])
             return Plan(item, rewrite, True)
 
@@ -537,7 +564,7 @@ class _Fixer:
     # TPC002
 
     def plan_trainable(self, item: Reported, tree: _ClassTree, assign: cst.Assign) -> Plan | None:
-        if any(True for _ in self.other_bindings(item)):
+        if self.other_bindings(item) or self.base_bindings(item, init_too=False):
             return None
         value = assign.value
         stripped = self.strip_trainable(value)
@@ -667,7 +694,7 @@ class _Fixer:
             return None
         if not val.elements or any(e is None or e.kind != kind or e.registered for e in val.elements):
             return None
-        if any(True for _ in self.other_bindings(item)):
+        if self.other_bindings(item) or self.base_bindings(item, init_too=False):
             return None
         is_dict = val.container == "dict"
         torch_class = dict_class if is_dict else list_class
@@ -711,7 +738,7 @@ class _Fixer:
     # TPC005
 
     def plan_converted(self, item: Reported, tree: _ClassTree, assign: cst.Assign) -> Plan | None:
-        if any(True for _ in self.other_bindings(item)):
+        if self.other_bindings(item) or self.base_bindings(item, init_too=False):
             return None
         if self.move_conversion(assign.value, item.binding.value.converted if item.binding.value else None) is None:
             return None
@@ -918,4 +945,3 @@ def _sets_requires_grad(statement: cst.CSTNode, self_name: str, attr: str) -> bo
                 and _is_self_attr(func.value, self_name, attr):
             return not call.args or (len(call.args) == 1 and is_true(call.args[0].value))
     return False
-
