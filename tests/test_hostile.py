@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from flake8_param_check import cli
+from flake8_param_check import context as context_module
 from flake8_param_check.analysis import analyze
 from flake8_param_check.fixer import fix_source
 from flake8_param_check.inference import MAX_STEPS
@@ -148,6 +150,44 @@ def run_flake8(*paths: str | Path, cwd: Path, timeout: float = 120) -> subproces
          *map(str, paths)],
         cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
     )
+
+
+def _breaks_flake8_itself(path: Path) -> bool:
+    """flake8 dies with a traceback on a file whose ast it cannot build, and aborts the run when
+    pyflakes overflows on one: such files are left out of flake8 runs (known in advance, so that
+    one run covers the others)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except SyntaxError:
+        return False  # flake8 reports E999
+    except (RecursionError, MemoryError, ValueError):
+        return True
+    try:
+        import pyflakes.checker
+
+        pyflakes.checker.Checker(tree, filename=str(path))
+    except RecursionError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def run_flake8_around_its_own_failures(paths: list[Path], cwd: Path) -> list[subprocess.CompletedProcess[str]]:
+    """flake8 over ``paths``; flake8 aborts the whole run when one of *its* plugins (pyflakes,
+    pycodestyle) fails on a file, so such files are dropped and the rest run again.  Our plugin
+    failing is never dropped: the caller asserts on every run's output."""
+    runs = []
+    left = [str(p.relative_to(cwd)) for p in paths if not _breaks_flake8_itself(p)]
+    while left:
+        done = run_flake8("-j", "2", *left, cwd=cwd, timeout=300)
+        runs.append(done)
+        failed = re.findall(r'^(\S+): "(?!flake8-param-check)[^"]+" failed during execution', done.stdout + done.stderr,
+                            re.MULTILINE)
+        if not failed:
+            break
+        left = [p for p in left if os.path.normpath(p) not in {os.path.normpath(f) for f in failed}]
+    return runs
 
 
 def run_cli_process(*argv: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -355,8 +395,9 @@ def generated_file(lines: int, modules: int) -> tuple[str, int]:
     return "".join(parts), modules
 
 
-def test_fifty_thousand_lines(tmp_path: Path) -> None:
-    source, expected = generated_file(50_000, 400)
+def test_fifty_thousand_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    source, expected = generated_file(50_000, 300)
     assert source.count("\n") >= 50_000
     start = time.monotonic()
     result = analyze(source)
@@ -364,6 +405,17 @@ def test_fifty_thousand_lines(tmp_path: Path) -> None:
     assert result.error is None
     assert len(result.findings) == expected and {f.code for f in result.findings} == {"TPC001"}
     assert elapsed < 60, f"analyze took {elapsed:.1f}s"
+    (tmp_path / "big.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    start = time.monotonic()
+    code, out, err = run_main(capsys, "big.py")
+    assert time.monotonic() - start < 60
+    assert (code, err) == (1, "") and len(out.splitlines()) == expected
+
+
+def test_ten_thousand_lines_through_flake8(tmp_path: Path) -> None:
+    """flake8's own checks dominate on big files; 10,000 lines keep this test quick."""
+    source, expected = generated_file(10_000, 100)
     (tmp_path / "big.py").write_text(source)
     start = time.monotonic()
     done = run_flake8("big.py", cwd=tmp_path)
@@ -402,24 +454,24 @@ DEEP = {
     "not_1000": "not " * 1000 + "torch.zeros(1)",
     "unary_minus_3000": "-" * 3000 + "torch.zeros(1)",
     "ifexp_1000": "torch.zeros(1) if c else " * 1000 + "torch.zeros(1)",
-    "method_chain_1000": "torch.zeros(1)" + ".abs()" * 1000,
-    "subscript_chain_2000": "torch.zeros(1)" + "[0]" * 2000,
-    "compare_10k": "torch.zeros(1)" + " < 1" * 10_000,
+    "method_chain_800": "torch.zeros(1)" + ".abs()" * 800,
+    "subscript_chain_1000": "torch.zeros(1)" + "[0]" * 1000,
+    "compare_5000": "torch.zeros(1)" + " < 1" * 5000,
     "implicit_concat_20k": "torch.zeros(1) + " + "'s' " * 20_000,
     "and_chain_2000": "c" + " and c" * 2000,
-    "list_20k_elements": "[torch.zeros(1)" + ", c" * 20_000 + "]",
-    "call_args_20k": "torch.cat(c" + ", c" * 20_000 + ")",
+    "list_5000_elements": "[torch.zeros(1)" + ", c" * 5000 + "]",
+    "call_args_5000": "torch.cat(c" + ", c" * 5000 + ")",
 }
 #: Shapes that Python's ``ast`` accepts flat but libcst's native parser builds as a nested tree:
 #: its recursive descent overflows the C stack (SIGSEGV) and takes the whole lint run down.
 SEGFAULTS = {
     "and_chain_20k": "c" + " and c" * 20_000,
     "or_chain_20k": "c" + " or c" * 20_000,
-    "dotted_import_50k": None,
+    "dotted_import_10k": None,
 }
 LIBCST_SEGFAULT = (
     "libcst's native parser overflows the C stack (SIGSEGV) on shapes ast keeps flat (a 20,000-term "
-    "`and`/`or` chain, a 50,000-part dotted import) anywhere in a Module class it parses: "
+    "`and`/`or` chain, a 10,000-part dotted import) anywhere in a Module class it parses: "
     "FileContext.parse must not hand them to cst.parse_module (measure the ast first, or parse in a "
     "thread with a big stack)"
 )
@@ -427,7 +479,7 @@ DEEP_FINDING = [7, "TPC001"]
 
 
 def deep_source(expression: str | None) -> str:
-    statement = "import " + ".".join(["a"] * 50_000) if expression is None else "y = " + expression
+    statement = "import " + ".".join(["a"] * 10_000) if expression is None else "y = " + expression
     return (HEADER + "class M(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n"
             f"        {statement}\n        self.pe = torch.zeros(3)\n")
 
@@ -468,12 +520,11 @@ def check_deep(tmp_path: Path, sources: dict[str, str]) -> None:
         assert record["time"] < 60, (name, record)
         assert record["findings"] in ([], [DEEP_FINDING]), (name, record)
         # No finding and no error is allowed: libcst may refuse the class (yields nothing).
-    done = run_flake8("-j", "2", ".", cwd=tmp_path, timeout=300)
-    both = done.stdout + done.stderr
-    # flake8 itself (its ast, pyflakes, pycodestyle) may give up on such files: not our crash.
-    assert done.returncode in (0, 1), f"flake8 exited {done.returncode}\n{both[-3000:]}"
-    for mark in PLUGIN_FAILURE_MARKS:
-        assert mark not in both, both[-3000:]
+    for done in run_flake8_around_its_own_failures(paths, cwd=tmp_path):
+        both = done.stdout + done.stderr
+        assert done.returncode in (0, 1), f"flake8 exited {done.returncode}\n{both[-3000:]}"
+        for mark in PLUGIN_FAILURE_MARKS:
+            assert mark not in both, both[-3000:]
     cli_done = run_cli_process("-j", "2", "--format", "json", ".", cwd=tmp_path, timeout=300)
     assert cli_done.returncode in (0, 1), f"CLI exited {cli_done.returncode}\n{cli_done.stderr[-3000:]}"
     assert "Traceback" not in cli_done.stderr
@@ -701,15 +752,19 @@ def test_work_bound_stops_a_huge_init() -> None:
     assert elapsed < 30, f"{elapsed:.1f}s"
 
 
-def test_work_bound_keeps_findings_before_the_bound() -> None:
-    """Classes analysed before the bound keep their findings through analyze()."""
+def test_work_bound_keeps_findings_before_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classes analysed before the bound keep their findings through analyze() (a small bound
+    here, so that the test is quick)."""
+    monkeypatch.setattr(context_module, "MAX_STEPS", 2000)
     first = "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
             "        self.pe = torch.zeros(3)\n"
     second = "class B(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n" \
-             "        self.x = [torch.zeros(1)" + ", c" * (MAX_STEPS + 10) + "]\n"
+             "        self.x = [torch.zeros(1)" + ", c" * 3000 + "]\n"
     result = analyze(HEADER + first + second)
     assert result.error == "analysis stopped: the file exceeds the work bound"
     assert [(f.line, f.code) for f in result.findings] == [(6, "TPC001")]
+    result = analyze(HEADER + first + second.replace("3000", "30").replace(", c" * 3000, ", c" * 30))
+    assert result.error is None
 
 
 def test_work_bound_long_helper_chain() -> None:
