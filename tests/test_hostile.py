@@ -27,6 +27,7 @@ import pytest
 
 from flake8_param_check import cli
 from flake8_param_check import context as context_module
+from flake8_param_check import inference
 from flake8_param_check.analysis import analyze
 from flake8_param_check.fixer import fix_source
 from flake8_param_check.inference import MAX_STEPS
@@ -496,10 +497,22 @@ for path in sys.argv[1:]:
 """
 
 
+def _common_stack() -> None:
+    """The child gets Linux's usual 8 MiB stack (the default ``ulimit -s``), whatever the limit
+    of the test session, so that stack overflows reproduce."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    limit = 8 * 1024 * 1024
+    if hard == resource.RLIM_INFINITY or hard >= limit:
+        resource.setrlimit(resource.RLIMIT_STACK, (limit, hard))
+
+
 def analyze_in_child(paths: list[Path]) -> dict[str, dict]:
     """analyze() each file in a child interpreter: a segfault fails the test, naming the file."""
     done = subprocess.run([sys.executable, "-c", _ANALYZE_IN_CHILD, *map(str, paths)],
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=300, check=False,
+                          preexec_fn=_common_stack)
     records = [json.loads(line) for line in done.stdout.splitlines()]
     if done.returncode != 0:
         last = records[-1]["path"] if records else "?"
@@ -591,7 +604,8 @@ def test_symlink_loops_in_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main(capsys, "pkg")
     assert code == 1
-    assert out.splitlines() == [f"{os.path.join('pkg', 'm.py')}:6:9: {out.split(': ', 1)[1].strip()}"]
+    [line] = out.splitlines()
+    assert line.startswith(f"{os.path.join('pkg', 'm.py')}:6:9: TPC001 ")
     errors = cli_errors(err)
     assert set(errors) <= {"a.py", "b.py", "dangling.py"}
     done = run_cli_process("-j", "2", "pkg", cwd=tmp_path, timeout=60)
@@ -785,13 +799,23 @@ def test_work_bound_long_helper_chain() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="merge_envs is not charged to the step budget: every branch "
-                   "point copies and joins every local, so N locals and N `if`s cost O(N^2) time "
+                   "point copies and joins every local, so N locals and N `if`s cost O(N^2) work "
                    "while counting O(N) steps (6,000 of each: ~30 s, no Analysis.error)")
-def test_work_bound_covers_branch_merges() -> None:
-    n = 2500
+def test_work_bound_covers_branch_merges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work is counted in joins of two values (deterministic, unlike a time bound): a file may
+    not do more than a small multiple of MAX_STEPS of them without being stopped."""
+    joins = 0
+    real_join = inference.join
+
+    def counting_join(a, b):  # type: ignore[no-untyped-def]
+        nonlocal joins
+        joins += 1
+        return real_join(a, b)
+
+    monkeypatch.setattr(inference, "join", counting_join)
+    n = 1000
     body = "".join(f"        x{i} = {i}\n" for i in range(n)) + "        if c:\n            pass\n" * n
     source = HEADER + "class M(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n" \
         "        self.pe = torch.zeros(3)\n" + body
-    start = time.monotonic()
-    analyze(source)
-    assert time.monotonic() - start < 2
+    result = analyze(source)
+    assert joins <= 2 * MAX_STEPS or result.error == "analysis stopped: the file exceeds the work bound", joins
