@@ -9,6 +9,7 @@ inference (:mod:`.checker`, :mod:`.inference`) -> rules (:mod:`.rules`) ->
 from __future__ import annotations
 
 import ast
+from functools import partial
 from dataclasses import dataclass, field
 
 from .checker import Binding, ClassSummary
@@ -71,9 +72,14 @@ def analyze_detailed(
     index = context.index
     try:
         for info in index.classes:
-            if not info.bases or not context.is_module_class(info):
+            if not info.bases:
                 continue
-            if not worth_parsing(info, context.class_text(info), context.inherits_state(info), context.may_give_tensor):
+            # The gate first: it reads nothing else, where deciding Module-ness may read the
+            # files that define the bases.
+            inherited = partial(context.inherits_state, info)
+            if settings.gate and not worth_parsing(info, context, inherited):
+                continue
+            if not context.is_module_class(info):
                 continue
             summary = context.summary(info)
             if summary is None:
@@ -98,7 +104,12 @@ def file_context(source: str, path: str | None, settings: Settings, tree: ast.Mo
     package = None
     if path is not None and settings.cross_file:
         project, package = Project.for_file(path, settings)
-    context = FileContext(FileIndex(tree, source.splitlines(keepends=True), package), settings, project)
-    if project is not None and path is not None:
-        project.add(path, context)
-    return context
+    deep = any(word in source for word in _DEEP_WORDS) or any(
+        base.rpartition(".")[2] in source for base in settings.module_bases
+    )
+    return FileContext(FileIndex(tree, source.splitlines(keepends=True), package, deep), settings, project)
+
+
+#: A file that mentions none of these can hold a Module only through a base class of the project
+#: (or a configured one), and gets a shallower outline (see ``FileIndex.deep``).
+_DEEP_WORDS = ("torch", "lightning", "transformers", "torchmetrics")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 import libcst as cst
 
 from . import torch_names as tn
+from .gate import OUTSIDE_INIT_WORDS
 from .inference import (
     BUFFER,
     CONTAINER,
@@ -84,7 +85,19 @@ def check_class(context: "FileContext", info: "ClassInfo", init_only: bool = Fal
             summary.methods.setdefault(name, method)
     own = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
     summary.methods.update(own)
-    ClassChecker(context, summary, context.inherits_torch_layer(info)).run({} if init_only else own)
+    if init_only:
+        own = {}
+    else:
+        # Outside the init scope only TPC002 and TPC005 apply, and both need one of these words
+        # in the method itself: the other methods need no walk.
+        own = {
+            name: method
+            for name, method in own.items()
+            if name == "__init__"
+            or name not in info.methods
+            or any(word in context.span_text(info.methods[name].span) for word in OUTSIDE_INIT_WORDS)
+        }
+    ClassChecker(context, summary, context.inherits_torch_layer(info)).run(own)
     return summary
 
 

@@ -80,6 +80,7 @@ class FileContext(Resolver):
         self._returns: dict[int, object] = {}
         self._summaries: dict[str, object] = {}
         self._evidence: dict[str, bool] = {}
+        self._call_memo: dict[tuple[str, int], bool] = {}
 
     # --- budget ----------------------------------------------------------------------------
 
@@ -167,8 +168,11 @@ class FileContext(Resolver):
                     return True
         return False
 
+    def span_text(self, span: Span) -> str:
+        return "".join(self.index.lines[span.start - 1 : span.end])
+
     def class_text(self, info: ClassInfo) -> str:
-        return "".join(self.index.lines[info.span.start - 1 : info.span.end])
+        return self.span_text(info.span)
 
     def holds_tensor_state(self, info: ClassInfo) -> bool:
         """Could the class set tensor state that a subclass reads as ``self.<attr>``: it
@@ -188,22 +192,41 @@ class FileContext(Resolver):
             return True
         return any(ref.is_module() and ref.context.holds_tensor_state(ref.info) for ref in self.base_refs(info))
 
-    def may_give_tensor(self, name: str) -> bool:
-        """Whether calling the dotted ``name`` may give a tensor or a Module, judged from the
-        imports alone (nothing is parsed): torch and ``copy`` may, so may the file's own
-        functions and classes and anything of the project; a builtin or another library not."""
-        root = name.partition(".")[0]
-        if root in self.index.imports.local_names and root not in self.index.imports.aliases:
-            return True
-        qualname = self.index.imports.resolve(name)
-        if qualname is None:
-            return False
-        top = qualname.partition(".")[0]
-        if not top or top in ("torch", "copy") or qualname in self.settings.module_bases:
-            return True
-        if tn.is_torch_module_class(qualname):
-            return True
-        return self.project is not None and self.project.has_top_level(top)
+    def call_may_give(self, name: str, mode: int) -> bool:
+        """Whether calling the dotted ``name`` (a file-level or imported name) may give what
+        matters in ``mode`` (see :mod:`.gate`).  Follows the name to its definition, in the
+        project when it is imported from there, and judges a function by its returns."""
+        key = (name, mode)
+        cached = self._call_memo.get(key)
+        if cached is not None:
+            return cached
+        self._call_memo[key] = True  # recursion: assume it may
+        result = self._call_may_give(name, mode)
+        self._call_memo[key] = result
+        return result
+
+    def _call_may_give(self, name: str, mode: int) -> bool:
+        from .gate import ANY, TOP, Gate
+
+        meaning = self.lookup(name)
+        if meaning is None:
+            return False  # a builtin or an unknown name: inference gives nothing
+        kind, payload = meaning
+        if kind == "qualified":
+            if payload in tn.TENSOR_FUNCTIONS or payload in tn.TENSOR_CLASSES or payload in tn.VARIABLE_CLASSES:
+                return True
+            if payload.startswith(tn.INIT_PREFIXES) or payload in ("copy.deepcopy", "copy.copy"):
+                return True
+            if payload in tn.PARAMETER_CLASSES or payload in tn.BUFFER_CLASSES:
+                return mode != TOP
+            return mode == ANY and self.is_module_qualname(payload)
+        if kind == "module_class":
+            return mode == ANY
+        if kind == "function":
+            ref: FunctionRef = payload
+            owner = ref.info.owner
+            return not Gate(ref.context, owner, lambda: True).returns_harmless(ref.info, mode)
+        return False
 
     # --- parsing ---------------------------------------------------------------------------
 

@@ -2,186 +2,247 @@
 
 Parsing with libcst costs several times Python's own parser, so the analysis parses only classes
 that *could* hold a finding.  The outline (:mod:`.index`) already lists, for each method, its
-``self.<attr> = value`` statements and what each local name is assigned.  A class passes when one
-of those values may be, by the rules of :mod:`.inference`, a tensor or a container:
+``self.<attr> = value`` statements, what each local name is assigned and what it returns.  A
+class passes when one of those values may be, by the rules of :mod:`.inference`, something a rule
+reports: a tensor, or a container.  The judgement mirrors inference, in three strengths:
 
-- a call may give a tensor when it names torch, ``copy``, a function or class of this file or of
-  the project, or is a method call on something that may be a tensor; a capitalised constructor
-  (a layer, a config) only matters inside a container, where a Module is what TPC003 is about;
-- an attribute only stays a tensor through ``.T``/``.data``-like properties, so ``config.x`` and
-  ``self.conv.weight`` are harmless; ``self.x`` may be a tensor when ``x`` is assigned one, is
-  registered by name, or a base class may hold tensor state;
-- a local name is as harmful as the values assigned to it; an argument when annotated ``Tensor``.
+- ``TOP``: the value stored on ``self``, reported when it is a tensor or a container;
+- ``TENSORISH``: an operand or a method's receiver, which matters when it is a tensor or a
+  Parameter (``p.half()``, ``w * 2``); a Module's methods give a Module, which is no finding;
+- ``ANY``: a container element or a ``self.<attr>`` read, where a Module or a Parameter matters.
+
+A call is judged by what its callee is (:meth:`.context.FileContext.call_may_give`): a torch
+factory, a Module class, or a function of the file or the project, whose own ``return`` values
+are judged the same way.  An attribute stays a tensor only through ``.T``/``.data``-like
+properties.  ``self.<attr>`` may hold a tensor when ``attr`` is assigned one, is registered by
+name, or a base class may hold tensor state.
 
 The gate errs on the side of parsing: what it lets through may hold no finding; what it stops
-cannot hold one for the rules as written.  The rule examples test it (every INVALID example must
-pass the gate).
+cannot hold one for the rules as written.  Every rule example is checked against it.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Callable
+import re
+from typing import TYPE_CHECKING, Callable
 
 from .index import ClassInfo, FunctionInfo
 
-#: Capitalised callables that make plain tensors (a bare ``nn.Parameter(...)`` is no finding).
-_TENSOR_CLASS_NAMES = frozenset(
-    "Variable Tensor FloatTensor DoubleTensor HalfTensor BFloat16Tensor ByteTensor CharTensor ShortTensor "
-    "IntTensor LongTensor BoolTensor".split()
-)
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import FileContext
+
+TOP, TENSORISH, ANY = 0, 1, 2
+
 #: Words in an annotation that make an argument a possible tensor or module.
 _TENSOR_WORDS = ("Tensor", "Parameter", "Module")
 #: Properties that turn a tensor into another one.
 _TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
 _IN_PROGRESS = object()
+_REGISTRATION = re.compile(
+    r"(?:register_buffer|register_parameter|add_module|register_module|add_state|setattr)"
+    r"\(\s*(?:\w+\s*,\s*)?[rbuRBU]?['\"](\w+)['\"]"
+)
+#: How an empty container on ``self`` gets filled.
+_FILLING = (".append(", ".extend(", ".insert(", "[", ".update(", ".setdefault(", " +=")
 
 
-def worth_parsing(info: ClassInfo, text: str, inherited: bool, may_give_tensor: Callable[[str], bool]) -> bool:
-    """Could ``info`` hold a finding?
+def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[], bool]) -> bool:
+    """Could the Module class ``info`` hold a finding?  ``inherited()``: a base class may hold
+    tensor state of its own (asked only when a ``self.<attr>`` read is left to decide)."""
+    gate = Gate(context, info, inherited)
+    in_init = init_scope(info, context)
+    for name, function in info.methods.items():
+        if not function.self_assigns:
+            continue
+        if name not in in_init:
+            # Only TPC002 and TPC005 apply here, and both need one of these words in the method.
+            if any(word in context.span_text(function.span) for word in OUTSIDE_INIT_WORDS):
+                return True
+            continue
+        for target, value in function.self_assigns:
+            if _is_empty_container(value) and not gate.filled(target.attr):
+                continue  # an empty list or dict nothing fills: an accumulator, no finding
+            if not gate.harmless(value, function, TOP):
+                return True
+    return False
 
-    ``text``: the class's source; ``inherited``: a base class may hold tensor state of its own;
-    ``may_give_tensor(dotted)``: whether calling the imported or file-level name ``dotted`` may give
-    a tensor or a Module (see :meth:`.context.FileContext.may_give_tensor`).
-    """
-    gate = _Gate(info, text, inherited, may_give_tensor)
-    return any(
-        not gate.harmless(value, function, strict=False)
-        for function in info.methods.values()
-        for _, value in function.self_assigns
-    )
+
+def _is_empty_container(node: ast.expr) -> bool:
+    return (isinstance(node, ast.List) and not node.elts) or (isinstance(node, ast.Dict) and not node.keys)
 
 
-class _Gate:
-    def __init__(self, info: ClassInfo, text: str, inherited: bool, may_give_tensor: Callable[[str], bool]) -> None:
-        self.info = info
-        self.text = text
-        self.inherited = inherited
-        self.may_give_tensor = may_give_tensor
-        self.attr_memo: dict[str, object] = {}
-        self.local_memo: dict[tuple[int, str, bool], object] = {}
-        self.tensor_args: dict[int, set[str]] = {}
+#: Outside the init scope a finding (TPC002, TPC005) needs one of these words in the method.
+OUTSIDE_INIT_WORDS = ("requires_grad", "Parameter", "Variable")
+
+
+def init_scope(info: ClassInfo, context: "FileContext") -> set[str]:
+    """``__init__`` and the methods it calls on ``self``, transitively, found by their text.  A
+    class without its own ``__init__`` may have every method called by an inherited one."""
+    if "__init__" not in info.methods:
+        return set(info.methods)
+    scope = {"__init__"}
+    pending = ["__init__"]
+    while pending:
+        function = info.methods[pending.pop()]
+        text = context.span_text(function.span)
+        for name in info.methods:
+            if name not in scope and f".{name}(" in text:
+                scope.add(name)
+                pending.append(name)
+    return scope
+
+
+class Gate:
+    """Judges expressions of one file; ``owner`` is the class whose ``self`` reads it follows."""
+
+    def __init__(self, context: "FileContext", owner: ClassInfo | None, inherited: Callable[[], bool]) -> None:
+        self.context = context
+        self.owner = owner
+        self._inherited = inherited
+        self._inherited_value: bool | None = None
+        self.memo: dict[tuple[object, ...], object] = {}
+        self._registered: frozenset[str] | None = None
+
+    def _memoised(self, key: tuple[object, ...], compute: Callable[[], bool]) -> bool:
+        cached = self.memo.get(key)
+        if cached is _IN_PROGRESS:
+            return True  # a cycle: what it adds is judged by the other values
+        if cached is not None:
+            return bool(cached)
+        self.memo[key] = _IN_PROGRESS
+        result = compute()
+        self.memo[key] = result
+        return result
 
     # --- names -----------------------------------------------------------------------------
 
-    def harmless_self(self, attr: str) -> bool:
-        """``self.<attr>``: harmless unless assigned something harmful, registered by name, or
-        possibly set by a base class."""
-        if self.inherited:
-            return False
-        cached = self.attr_memo.get(attr)
-        if cached is _IN_PROGRESS:
-            return True
-        if cached is not None:
-            return bool(cached)
-        self.attr_memo[attr] = _IN_PROGRESS
-        result = f"'{attr}'" not in self.text and f'"{attr}"' not in self.text
-        if result:
-            for function in self.info.methods.values():
-                for target, value in function.self_assigns:
-                    # Read back, a Parameter or a layer is a value too: judge as inside a container.
-                    if target.attr == attr and not self.harmless(value, function, strict=True):
-                        result = False
-                        break
-                if not result:
-                    break
-        self.attr_memo[attr] = result
-        return result
+    def registered_names(self) -> frozenset[str]:
+        """Names the class registers by literal (``register_buffer("pe", ...)``, ``setattr``)."""
+        if self._registered is None:
+            text = self.context.class_text(self.owner) if self.owner is not None else ""
+            self._registered = frozenset(_REGISTRATION.findall(text))
+        return self._registered
 
-    def harmless_local(self, name: str, function: FunctionInfo, strict: bool) -> bool:
-        if name in self.arguments(function):
+    def filled(self, attr: str) -> bool:
+        """Whether the class adds items to ``self.<attr>`` (an empty list or dict filled later)."""
+        text = self.context.class_text(self.owner) if self.owner is not None else ""
+        return any(f".{attr}{tail}" in text for tail in _FILLING)
+
+    def harmless_self(self, attr: str) -> bool:
+        """``self.<attr>``: harmless unless assigned something that matters, registered by name,
+        or possibly set by a base class."""
+        if self.owner is None:
+            return False
+        if self._inherited_value is None:
+            self._inherited_value = self._inherited()
+        if self._inherited_value:
+            return False
+        owner = self.owner
+        if attr in self.registered_names():
+            return False
+        return self._memoised(
+            ("self", attr),
+            lambda: all(
+                self.harmless(value, function, ANY)
+                for function in owner.methods.values()
+                for target, value in function.self_assigns
+                if target.attr == attr
+            ),
+        )
+
+    def harmless_local(self, name: str, function: FunctionInfo, mode: int) -> bool:
+        if name in tensor_arguments(function):
             return False
         values = function.local_values.get(name)
         if values is None:
             return True  # a global or an unannotated argument: inference does not know it
-        key = (id(function), name, strict)
-        cached = self.local_memo.get(key)
-        if cached is _IN_PROGRESS:
-            return True
-        if cached is not None:
-            return bool(cached)
-        self.local_memo[key] = _IN_PROGRESS
-        result = all(v is None or self.harmless(v, function, strict) for v in values)
-        self.local_memo[key] = result
-        return result
+        return self._memoised(
+            ("local", id(function), name, mode),
+            lambda: all(v is None or self.harmless(v, function, mode) for v in values),
+        )
 
-    def arguments(self, function: FunctionInfo) -> set[str]:
-        """The arguments annotated as tensors, Parameters or Modules."""
-        found = self.tensor_args.get(id(function))
-        if found is None:
-            args = function.node.args
-            found = {
-                a.arg
-                for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
-                if a.annotation is not None and _mentions_tensor(a.annotation)
-            }
-            self.tensor_args[id(function)] = found
-        return found
+    def returns_harmless(self, function: FunctionInfo, mode: int) -> bool:
+        """What ``function`` returns, judged in its own scope (see ``FileContext.call_may_give``)."""
+        if function.node.returns is not None and _mentions_tensor(function.node.returns):
+            return False
+        return self._memoised(
+            ("returns", id(function), mode),
+            lambda: all(self.harmless(value, function, mode) for value in function.return_values),
+        )
 
     # --- expressions -----------------------------------------------------------------------
 
-    def harmless(self, node: ast.expr, function: FunctionInfo, strict: bool) -> bool:
-        """``strict``: a Parameter or a Module counts too (``node`` is a container element, an
-        operand, or the receiver of a method); else only what a rule reports on its own does."""
+    def harmless(self, node: ast.expr, function: FunctionInfo, mode: int) -> bool:
         if isinstance(node, (ast.Constant, ast.JoinedStr, ast.Lambda)):
             return True
         if isinstance(node, ast.Name):
-            return self.harmless_local(node.id, function, strict)
+            return self.harmless_local(node.id, function, mode)
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name) and node.value.id == function.self_name:
                 return self.harmless_self(node.attr)
             if node.attr not in _TENSOR_PROPERTIES:
                 return True  # inference knows no other attribute of anything
-            return self.harmless(node.value, function, True)
+            return self.harmless(node.value, function, TENSORISH)
         if isinstance(node, ast.Subscript):
-            return self.harmless(node.value, function, True)
+            return self.harmless(node.value, function, TENSORISH)
         if isinstance(node, ast.Call):
-            return self.harmless_call(node, function, strict)
+            return self.harmless_call(node, function, mode)
         if isinstance(node, ast.BinOp):
-            return self.harmless(node.left, function, True) and self.harmless(node.right, function, True)
+            return self.harmless(node.left, function, TENSORISH) and self.harmless(node.right, function, TENSORISH)
         if isinstance(node, ast.UnaryOp):
-            return self.harmless(node.operand, function, True)
-        if isinstance(node, ast.BoolOp):
-            return True  # inference does not follow ``a or b``
+            return self.harmless(node.operand, function, TENSORISH)
         if isinstance(node, ast.Compare):
-            return self.harmless(node.left, function, True) and all(
-                self.harmless(c, function, True) for c in node.comparators
+            return self.harmless(node.left, function, TENSORISH) and all(
+                self.harmless(c, function, TENSORISH) for c in node.comparators
             )
         if isinstance(node, ast.IfExp):
-            return self.harmless(node.body, function, strict) and self.harmless(node.orelse, function, strict)
+            return self.harmless(node.body, function, mode) and self.harmless(node.orelse, function, mode)
         if isinstance(node, (ast.Tuple, ast.List)):
             if not node.elts:
                 return isinstance(node, ast.Tuple)  # an empty list may be filled later
-            return all(not isinstance(e, ast.Starred) and self.harmless(e, function, True) for e in node.elts)
+            return all(not isinstance(e, ast.Starred) and self.harmless(e, function, ANY) for e in node.elts)
         if isinstance(node, ast.Dict):
             return bool(node.keys) and all(
-                k is not None and self.harmless(v, function, True) for k, v in zip(node.keys, node.values)
+                k is not None and self.harmless(v, function, ANY) for k, v in zip(node.keys, node.values)
             )
-        if isinstance(node, (ast.ListComp, ast.DictComp)):
-            element = node.elt if isinstance(node, ast.ListComp) else node.value
-            return self.harmless(element, function, True)
-        if isinstance(node, (ast.Set, ast.SetComp, ast.GeneratorExp, ast.Await)):
-            return True  # inference gives nothing for these
+        if isinstance(node, ast.ListComp):
+            return self.harmless(node.elt, function, ANY)
+        if isinstance(node, ast.DictComp):
+            return self.harmless(node.value, function, ANY)
         if isinstance(node, ast.NamedExpr):
-            return self.harmless(node.value, function, strict)
-        return False
+            return self.harmless(node.value, function, mode)
+        # BoolOp, sets, generators, await, ...: inference gives nothing for these.
+        return isinstance(node, (ast.BoolOp, ast.Set, ast.SetComp, ast.GeneratorExp, ast.Await))
 
-    def harmless_call(self, node: ast.Call, function: FunctionInfo, strict: bool) -> bool:
+    def harmless_call(self, node: ast.Call, function: FunctionInfo, mode: int) -> bool:
         func = node.func
         name = _dotted(func)
         if name is not None:
-            root = name.partition(".")[0]
-            if root == function.self_name:
-                return False  # self.method(...): may return anything
-            if root not in function.local_values and root not in self.arguments(function):
-                if name.rpartition(".")[2][:1].isupper() and name.rpartition(".")[2] not in _TENSOR_CLASS_NAMES:
-                    return not strict or not self.may_give_tensor(name)
-                return not self.may_give_tensor(name)
+            root, _, rest = name.partition(".")
+            if root == function.self_name and self.owner is not None:
+                method = self.owner.methods.get(rest) if "." not in rest else None
+                return method is not None and self.returns_harmless(method, mode)
+            if root not in function.local_values and root not in tensor_arguments(function):
+                return not self.context.call_may_give(name, mode)
         if isinstance(func, ast.Attribute):
-            # A method of some value: a tensor only when the value is a tensor or a Parameter
-            # (``p.half()``), a Module only when it is one (``layer.to(dev)``).
-            return self.harmless(func.value, function, True)
+            # A method of some value: a tensor when the value is a tensor or a Parameter
+            # (``p.half()``); a Module only when it is one (``layer.to(dev)``, in a container).
+            return self.harmless(func.value, function, ANY if mode == ANY else TENSORISH)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
+
+
+def tensor_arguments(function: FunctionInfo) -> frozenset[str]:
+    """The arguments annotated as tensors, Parameters or Modules."""
+    found = function.tensor_args
+    if found is None:
+        args = function.node.args
+        found = function.tensor_args = frozenset(
+            a.arg
+            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            if a.annotation is not None and _mentions_tensor(a.annotation)
+        )
+    return found
 
 
 def _dotted(node: ast.expr) -> str | None:

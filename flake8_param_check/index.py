@@ -38,16 +38,36 @@ class FunctionInfo:
     owner: "ClassInfo | None" = None
     #: For methods: every ``self.<attr> = value`` as (target, value), and the names the body
     #: assigns, gathered by the same statement walk (what :mod:`.gate` looks at).
-    self_assigns: list[tuple[ast.Attribute, ast.expr]] = field(default_factory=list)
-    #: local name -> the values assigned to it (``None``: bound by ``for``/``with``/``except``)
-    local_values: dict[str, list[ast.expr | None]] = field(default_factory=dict)
     self_name: str | None = None  #: the first parameter of a method
+    tensor_args: frozenset[str] | None = None  #: filled by :func:`.gate.tensor_arguments`
+    _notes: "tuple[list[tuple[ast.Attribute, ast.expr]], dict[str, list[ast.expr | None]], list[ast.expr]] | None" = None
 
     def __post_init__(self) -> None:
         args = self.node.args
         params = [*args.posonlyargs, *args.args]
         if params and self.owner is not None:
             self.self_name = params[0].arg
+
+    @property
+    def self_assigns(self) -> list[tuple[ast.Attribute, ast.expr]]:
+        """Every ``self.<attr> = value`` of the body (nested blocks included) as (target, value)."""
+        return self._noted()[0]
+
+    @property
+    def local_values(self) -> dict[str, list[ast.expr | None]]:
+        """Local name -> the values assigned to it (``None``: bound by for/with/except)."""
+        return self._noted()[1]
+
+    @property
+    def return_values(self) -> list[ast.expr]:
+        """The values of its ``return`` statements."""
+        return self._noted()[2]
+
+    def _noted(self) -> "tuple[list[tuple[ast.Attribute, ast.expr]], dict[str, list[ast.expr | None]], list[ast.expr]]":
+        if self._notes is None:
+            self._notes = ([], {}, [])
+            _note_block(self.node.body, self)
+        return self._notes
 
     @property
     def decorators(self) -> set[str]:
@@ -68,13 +88,17 @@ class ClassInfo:
 class FileIndex:
     """Outline of one file.  ``package`` is the dotted package the file belongs to, if known."""
 
-    def __init__(self, tree: ast.Module, lines: list[str], package: str | None = None) -> None:
+    def __init__(self, tree: ast.Module, lines: list[str], package: str | None = None, deep: bool = True) -> None:
         self.lines = lines
         self.package = package
+        #: Also look inside function bodies (for local classes and imports).  A file that does
+        #: not mention torch can only hold Modules through project base classes, which are
+        #: defined at class level; walking its function bodies would cost without finding any.
+        self.deep = deep
         self.classes: list[ClassInfo] = []
         self.functions: dict[str, FunctionInfo] = {}
         self._import_nodes: list[ast.stmt] = []
-        self._walk(tree.body, scope="", owner=None, method=None)
+        self._walk(tree.body, scope="", owner=None)
         self.classes_by_name: dict[str, list[ClassInfo]] = {}
         for info in self.classes:
             self.classes_by_name.setdefault(info.name, []).append(info)
@@ -82,10 +106,8 @@ class FileIndex:
         self.imports.local_names = frozenset(self.classes_by_name) | frozenset(self.functions)
         del self._import_nodes
 
-    def _walk(self, body: list[ast.stmt], scope: str, owner: ClassInfo | None, method: FunctionInfo | None) -> None:
+    def _walk(self, body: list[ast.stmt], scope: str, owner: ClassInfo | None) -> None:
         for node in body:
-            if method is not None:
-                self._note(node, method)
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._import_nodes.append(node)
             elif isinstance(node, ast.ClassDef):
@@ -93,42 +115,19 @@ class FileIndex:
                 bases = [b for b in (_base_name(e) for e in node.bases) if b]
                 info = ClassInfo(node.name, qualname, node, Span.of(node), scope, bases)
                 self.classes.append(info)
-                self._walk(node.body, qualname, info, None)
+                self._walk(node.body, qualname, info)
             elif isinstance(node, _FUNCTIONS):
                 function = FunctionInfo(node.name, node, Span.of(node), owner)
                 if owner is not None:
                     owner.methods.setdefault(node.name, function)
                 elif not scope:
                     self.functions.setdefault(node.name, function)
-                inner = f"{scope}.{node.name}" if scope else node.name
-                self._walk(node.body, f"{inner}.<locals>", None, function if owner is not None else None)
+                if self.deep:
+                    inner = f"{scope}.{node.name}" if scope else node.name
+                    self._walk(node.body, f"{inner}.<locals>", None)
             else:
-                for name in _BLOCK_FIELDS:
-                    block = getattr(node, name, None)
-                    if block:
-                        self._walk(block, scope, owner, method)
-                for handler in getattr(node, "handlers", ()):
-                    if method is not None and handler.name:
-                        method.local_values.setdefault(handler.name, []).append(None)
-                    self._walk(handler.body, scope, owner, method)
-                for case in getattr(node, "cases", ()):
-                    self._walk(case.body, scope, owner, method)
-
-    @staticmethod
-    def _note(node: ast.stmt, method: FunctionInfo) -> None:
-        """Record what :mod:`.gate` needs from one statement of a method."""
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                _note_target(target, node.value, method)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                _note_target(node.target, node.value, method)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            _note_target(node.target, None, method)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    _note_target(item.optional_vars, None, method)
+                for block in _blocks(node):
+                    self._walk(block, scope, owner)
 
     def find_class(self, name: str, scope: str = "") -> ClassInfo | None:
         """The class called ``name`` visible from ``scope``: the innermost enclosing definition."""
@@ -152,6 +151,41 @@ class FileIndex:
         return "if 1:\n" + text, span.start - 2
 
 
+def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists nested in a compound statement (not in a def or class)."""
+    blocks = [block for block in (getattr(node, name, None) for name in _BLOCK_FIELDS) if block]
+    blocks.extend(handler.body for handler in getattr(node, "handlers", ()))
+    blocks.extend(case.body for case in getattr(node, "cases", ()))
+    return blocks
+
+
+def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
+    """Record what :mod:`.gate` needs from the statements of a method."""
+    for node in body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                _note_target(target, node.value, method)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                _note_target(node.target, node.value, method)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            _note_target(node.target, None, method)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    _note_target(item.optional_vars, None, method)
+        elif isinstance(node, ast.Return):
+            if node.value is not None:
+                method.return_values.append(node.value)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for handler in getattr(node, "handlers", ()):
+            if handler.name:
+                method.local_values.setdefault(handler.name, []).append(None)
+        for block in _blocks(node):
+            _note_block(block, method)
+
+
 def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo) -> None:
     if isinstance(target, ast.Name):
         method.local_values.setdefault(target.id, []).append(value)
@@ -167,6 +201,7 @@ def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo)
         _note_target(target.value, None, method)
     elif (
         value is not None
+        and method.self_name is not None
         and isinstance(target, ast.Attribute)
         and isinstance(target.value, ast.Name)
         and target.value.id == method.self_name

@@ -13,6 +13,9 @@ class Settings:
     buffer_style: str = "register_buffer"
     #: Resolve imported base classes and helpers in other files of the same source tree.
     cross_file: bool = True
+    #: Skip classes that the cheap ``ast`` look (:mod:`.gate`) shows cannot hold a finding.
+    #: Only ``scripts/gate_check.py`` turns it off, to show that it changes no finding.
+    gate: bool = True
 
 
 DEFAULT = Settings()
