@@ -21,6 +21,7 @@ from .inference import Budget
 from .project import Project
 from .rules import judge
 from .settings import DEFAULT, Settings
+from .source import physical_lines
 
 
 @dataclass
@@ -67,7 +68,7 @@ def analyze_detailed(
     try:
         context = file_context(source, path, settings, tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return Detailed(None, error=f"{type(exc).__name__}: {exc}")
+        return Detailed(None, error=_describe(exc))
     result = Detailed(context)
     index = context.index
     try:
@@ -93,8 +94,18 @@ def analyze_detailed(
     except RecursionError:
         result.error = "analysis stopped: nesting too deep"
     except Exception as exc:  # a bug of ours must never stop a lint run
-        result.error = f"internal error: {type(exc).__name__}: {exc}"
+        result.error = f"internal error: {_describe(exc)}"
     return result
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: text`` of an exception, short, and safe even when its text cannot be made (an
+    error holding a deep tree whose repr recurses without end)."""
+    try:
+        text = str(exc)
+    except Exception:  # includes RecursionError
+        text = ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 def file_context(source: str, path: str | None, settings: Settings, tree: ast.Module | None) -> FileContext:
@@ -107,7 +118,7 @@ def file_context(source: str, path: str | None, settings: Settings, tree: ast.Mo
     deep = any(word in source for word in _DEEP_WORDS) or any(
         base.rpartition(".")[2] in source for base in settings.module_bases
     )
-    return FileContext(FileIndex(tree, source.splitlines(keepends=True), package, deep), settings, project)
+    return FileContext(FileIndex(tree, physical_lines(source), package, deep), settings, project)
 
 
 #: A file that mentions none of these can hold a Module only through a base class of the project

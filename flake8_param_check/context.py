@@ -9,7 +9,8 @@ files' own contexts through :mod:`.project`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+import threading
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -31,7 +32,7 @@ _EVIDENCE = ("register_", "Parameter", "Buffer", "add_state", "requires_grad", "
 class Resolver:
     """What :class:`~.inference.Walker` needs to know about names.  See :class:`FileContext`."""
 
-    def step(self) -> None: ...
+    def step(self, cost: int = 1) -> None: ...
 
     def meaning(self, name: str, frame: Frame) -> Meaning | None: ...
 
@@ -84,8 +85,8 @@ class FileContext(Resolver):
 
     # --- budget ----------------------------------------------------------------------------
 
-    def step(self) -> None:
-        self.steps += 1
+    def step(self, cost: int = 1) -> None:
+        self.steps += cost
         if self.steps > MAX_STEPS:
             raise Budget()
 
@@ -236,10 +237,8 @@ class FileContext(Resolver):
         if key in self._parsed:
             return self._parsed[key]
         text, offset = self.index.segment(span)
-        try:
-            parsed: tuple[cst.Module, int] | None = (cst.parse_module(text), offset)
-        except Exception:  # a syntax libcst does not know, or a parser limit: no findings here
-            parsed = None
+        module = parse_segment(text)
+        parsed = (module, offset) if module is not None else None
         self._parsed[key] = parsed
         return parsed
 
@@ -336,6 +335,42 @@ class FileContext(Resolver):
         result = check_class(self, info, init_only=not self.reporting)
         self._summaries[info.qualname] = result
         return result
+
+
+#: The largest definition handed to libcst, in characters.  Larger ones (generated code) are
+#: not analysed: a bound on the work one file can cost.
+MAX_SEGMENT = 1_000_000
+#: libcst's native parser recurses on the C stack, and some shapes that ``ast`` keeps flat (a
+#: 20,000-term ``and`` chain) overflow the default 8 MiB stack and kill the process.  Parsing
+#: runs in a thread with this much stack instead.
+_PARSER_STACK = 512 * 1024 * 1024
+
+
+def parse_segment(text: str) -> cst.Module | None:
+    """libcst's tree of ``text``, or ``None`` when it cannot be parsed safely."""
+    if len(text) > MAX_SEGMENT:
+        return None
+    result: list[cst.Module | None] = [None]
+
+    def parse() -> None:
+        try:
+            result[0] = cst.parse_module(text)
+        except Exception:  # a syntax libcst does not know, or a parser limit: no findings here
+            result[0] = None
+
+    _run_with_big_stack(parse)
+    return result[0]
+
+
+def _run_with_big_stack(function: Callable[[], None]) -> None:
+    thread = threading.Thread(target=function, name="flake8-param-check-parse")
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(_PARSER_STACK)
+        thread.start()  # the stack size in force when the thread starts is the one it gets
+    finally:
+        threading.stack_size(previous)
+    thread.join()
 
 
 def _is_known_library(qualname: str) -> bool:

@@ -106,7 +106,8 @@ Env = dict  # name -> Val | None
 
 
 def merge_envs(base: Env, branches: Sequence[Env]) -> Env:
-    """The environment after branches that each started from ``base``."""
+    """The environment after branches that each started from ``base``.  (Callers charge the
+    work to the budget: :meth:`Walker.merge`.)"""
     if not branches:
         return base
     names: set[str] = set()
@@ -213,6 +214,11 @@ class Walker:
 
     # --- statements ------------------------------------------------------------------------
 
+    def merge(self, base: Env, branches: Sequence[Env]) -> Env:
+        """:func:`merge_envs`, charged to the budget by the number of names it joins."""
+        self.resolver.step(sum(len(env) for env in branches))
+        return merge_envs(base, branches)
+
     def run_function(self, function: cst.FunctionDef, frame: Frame) -> Val | None:
         """Walk ``function``'s body in ``frame``; the join of its ``return`` values."""
         self.run_block(function.body, frame)
@@ -309,7 +315,7 @@ class Walker:
             results.append(frame.env)
         if not exhaustive:
             results.append(base)
-        frame.env = merge_envs(base, results)
+        frame.env = self.merge(base, results)
 
     def run_loop(self, node: cst.For | cst.While, frame: Frame) -> None:
         refs: set[str] = set()
@@ -329,7 +335,7 @@ class Walker:
         after_body = frame.env
         if node.orelse is not None:
             self.run_block(node.orelse.body, frame)
-        frame.env = merge_envs(base, [after_body, base]) if node.orelse is None else merge_envs(
+        frame.env = self.merge(base, [after_body, base]) if node.orelse is None else self.merge(
             base, [frame.env, after_body])
 
     def run_try(self, node: cst.Try | cst.TryStar, frame: Frame) -> None:
@@ -340,13 +346,13 @@ class Walker:
         after_try = frame.env
         results = [after_try]
         for handler in node.handlers:
-            frame.env = merge_envs(base, [base, after_try])
+            frame.env = self.merge(base, [base, after_try])
             if handler.name is not None:
                 for name in target_names(handler.name.name):
                     frame.env[name] = None
             self.run_block(handler.body, frame)
             results.append(frame.env)
-        frame.env = merge_envs(base, results)
+        frame.env = self.merge(base, results)
         if node.finalbody is not None:
             self.run_block(node.finalbody.body, frame)
 

@@ -17,7 +17,7 @@ from .context import FileContext
 from .index import FileIndex
 from .inference import Meaning
 from .settings import Settings
-from .source import read_source
+from .source import physical_lines, read_source
 
 _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
 _MAX_DEPTH = 32
@@ -83,7 +83,7 @@ class Project:
             tree = ast.parse(source)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
             return None
-        lines = source.splitlines(keepends=True)
+        lines = physical_lines(source)
         context = FileContext(FileIndex(tree, lines, package), self.settings, self, reporting=False)
         self._contexts[path] = context
         return context
