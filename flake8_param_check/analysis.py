@@ -63,12 +63,15 @@ def analyze_detailed(
     path: str | None = None,
     settings: Settings = DEFAULT,
     tree: ast.Module | None = None,
+    complete: bool = False,
 ) -> Detailed:
-    """:func:`analyze`, keeping each finding's binding and class (for the fixer)."""
+    """:func:`analyze`, keeping each finding's binding and class (for the fixer).  With
+    ``complete`` every method is walked, so that each class's summary lists every assignment."""
     try:
         context = file_context(source, path, settings, tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return Detailed(None, error=_describe(exc))
+    context.complete = complete
     result = Detailed(context)
     index = context.index
     try:
@@ -86,7 +89,7 @@ def analyze_detailed(
             if summary is None:
                 continue
             for binding, code, fields in judge(summary):
-                line, col = context.position(info.span, binding.target)
+                line, col = context.position(binding.span, binding.target)
                 finding = Finding(line, col, code, binding.attr, tuple(sorted(fields.items())))
                 result.reported.append(Reported(finding, binding, summary))
     except Budget:

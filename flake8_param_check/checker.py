@@ -29,7 +29,7 @@ from .inference import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import FileContext
-    from .index import ClassInfo
+    from .index import ClassInfo, FunctionInfo, Span
 
 _REGISTERED_KIND = {
     **{m: BUFFER for m in tn.REGISTER_BUFFER_METHODS},
@@ -53,8 +53,22 @@ class Binding:
     single: bool  #: a plain ``self.x = value`` with one target (the fixer can rewrite it)
     registered_before: bool  #: ``attr`` was already a buffer/parameter/submodule
     blocks: tuple[int, ...]
+    span: "Span"  #: the method whose parsed segment holds ``target`` (for its position)
+    own: bool  #: in a method of the class itself (an inherited one is reported with its class)
     superseded: bool = False  #: a later statement of ``__init__`` registers, rebinds or deletes it
     rebound: bool = False  #: ``attr`` is assigned more than once in the init scope
+
+
+@dataclass(frozen=True)
+class MethodRef:
+    """A method of the class or of a base class, parsed when first walked."""
+
+    context: "FileContext"
+    info: "FunctionInfo"
+
+    def load(self) -> cst.FunctionDef | None:
+        node = self.context.definition(self.info.span)
+        return node if isinstance(node, cst.FunctionDef) else None
 
 
 @dataclass
@@ -64,14 +78,15 @@ class ClassSummary:
     bindings: list[Binding] = field(default_factory=list)
     registered: set[str] = field(default_factory=set)  #: names registered by the end of __init__
     attrs: dict[str, Val] = field(default_factory=dict)  #: what self.<attr> holds after __init__
-    methods: dict[str, cst.FunctionDef] = field(default_factory=dict)  #: own and inherited
+    methods: dict[str, MethodRef] = field(default_factory=dict)  #: own and inherited
 
 
-def check_class(context: "FileContext", info: "ClassInfo", init_only: bool = False) -> ClassSummary | None:
-    """Walk ``info``; with ``init_only`` only its init scope (enough to know what it registers)."""
-    node = context.definition(info.span)
-    if not isinstance(node, cst.ClassDef):
-        return None
+def check_class(context: "FileContext", info: "ClassInfo", init_only: bool = False,
+                complete: bool = False) -> ClassSummary:
+    """Walk ``info``; with ``init_only`` only its init scope (enough to know what it registers).
+    Outside the init scope only TPC002 and TPC005 apply, and both need one of a few words in the
+    method itself, so other methods are not parsed at all, unless ``complete`` (the fixer wants
+    every assignment of an attribute)."""
     summary = ClassSummary(info, context)
     for base in context.base_refs(info):
         if not base.is_module():
@@ -83,19 +98,15 @@ def check_class(context: "FileContext", info: "ClassInfo", init_only: bool = Fal
         summary.attrs.update({k: v for k, v in inherited.attrs.items() if v.registered})
         for name, method in inherited.methods.items():
             summary.methods.setdefault(name, method)
-    own = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
+    own = {name: MethodRef(context, function) for name, function in info.methods.items()}
     summary.methods.update(own)
     if init_only:
         own = {}
-    else:
-        # Outside the init scope only TPC002 and TPC005 apply, and both need one of these words
-        # in the method itself: the other methods need no walk.
+    elif not complete:
         own = {
-            name: method
-            for name, method in own.items()
-            if name == "__init__"
-            or name not in info.methods
-            or any(word in context.span_text(info.methods[name].span) for word in OUTSIDE_INIT_WORDS)
+            name: ref
+            for name, ref in own.items()
+            if any(word in context.span_text(ref.info.span) for word in OUTSIDE_INIT_WORDS)
         }
     ClassChecker(context, summary, context.inherits_torch_layer(info)).run(own)
     return summary
@@ -110,8 +121,9 @@ class ClassChecker(Walker):
         self.inlined: set[str] = set()
         self.recording = True
         self.method_returns: dict[str, Val | None] = {}
+        self.method: MethodRef | None = None  #: the method being walked
 
-    def run(self, own: dict[str, cst.FunctionDef]) -> None:
+    def run(self, own: dict[str, MethodRef]) -> None:
         summary = self.summary
         init = summary.methods.get("__init__")
         if init is not None:
@@ -125,14 +137,21 @@ class ClassChecker(Walker):
             self.run_method(method, in_init=False)
         summary.attrs = after_init
 
-    def run_method(self, method: cst.FunctionDef, in_init: bool) -> Val | None:
-        frame = self.context.frame_for(method, None, in_init)
+    def run_method(self, ref: MethodRef, in_init: bool) -> Val | None:
+        method = ref.load()
+        if method is None:
+            return None
+        frame = ref.context.frame_for(method, None, in_init)
         params = [*method.params.posonly_params, *method.params.params]
         if not params or _is_static(method):
             return None
         frame.self_name = params[0].name.value
         frame.env.pop(frame.self_name, None)
-        return self.run_function(method, frame)
+        outer, self.method = self.method, ref
+        try:
+            return self.run_function(method, frame)
+        finally:
+            self.method = outer
 
     # --- reading self ----------------------------------------------------------------------
 
@@ -172,10 +191,11 @@ class ClassChecker(Walker):
             self.summary.attrs.pop(attr, None)
         else:
             self.summary.attrs[attr] = value
-        if self.recording:
+        if self.recording and self.method is not None:
+            own = self.summary.info.methods.get(self.method.info.name) is self.method.info
             self.summary.bindings.append(
                 Binding(attr, target, statement, value, frame.method, frame.in_init, single,
-                        registered_before, tuple(self.block_path))
+                        registered_before, tuple(self.block_path), self.method.info.span, own)
             )
 
     def supersede(self, attr: str, registers: bool) -> None:

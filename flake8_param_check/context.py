@@ -72,6 +72,9 @@ class FileContext(Resolver):
         #: False for files read only to answer another file's questions: their classes are
         #: summarised from the init scope alone (what they register), never reported.
         self.reporting = reporting
+        #: Walk every method of every class, not only those where a finding may be (the fixer
+        #: wants every assignment of an attribute).
+        self.complete = False
         self.settings = settings
         self.project = project
         self.steps = 0
@@ -332,7 +335,7 @@ class FileContext(Resolver):
         self._summaries[info.qualname] = _IN_PROGRESS
         from .checker import check_class
 
-        result = check_class(self, info, init_only=not self.reporting)
+        result = check_class(self, info, init_only=not self.reporting, complete=self.complete)
         self._summaries[info.qualname] = result
         return result
 

@@ -219,7 +219,7 @@ class _Fixer:
         except (SyntaxError, ValueError, MemoryError) as exc:
             return FixResult(source, error=f"{type(exc).__name__}: {exc}")
         self.tree = tree
-        detailed = analyze_detailed(source, path=self.path, settings=self.settings, tree=tree)
+        detailed = analyze_detailed(source, path=self.path, settings=self.settings, tree=tree, complete=True)
         if detailed.error or detailed.context is None:
             return FixResult(source, error=detailed.error or "the file could not be analysed")
         self.context = detailed.context
@@ -285,7 +285,7 @@ class _Fixer:
         """Rewrite each class (outermost first); the line edits, fixed and unfixed findings."""
         spans: dict[tuple[int, int], Span] = {}
         for plan in plans:
-            span = plan.item.summary.info.span
+            span = plan.item.binding.span
             spans[(span.start, span.end)] = span
 
         def root_of(span: Span) -> Span:
@@ -300,7 +300,7 @@ class _Fixer:
         unfixed: list[Finding] = []
         positions: dict[tuple[int, int], dict[tuple[int, int], cst.SimpleStatementLine]] = {}
         for plan in plans:
-            span = plan.item.summary.info.span
+            span = plan.item.binding.span
             root = root_of(span)
             root_tree = self.tree_for(root)
             statement = plan.item.binding.statement
@@ -398,7 +398,7 @@ class _Fixer:
 
     def plan(self, item: Reported) -> Plan | None:
         binding = item.binding
-        span = item.summary.info.span
+        span = item.binding.span
         tree = self.tree_for(span)
         if tree is None or not tree.holds(binding.statement):
             return None

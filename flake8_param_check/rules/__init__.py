@@ -27,7 +27,7 @@ BY_CODE: dict[str, ModuleType] = {rule.CODE: rule for rule in RULES}
 def judge(summary: ClassSummary) -> Iterator[tuple[Binding, str, dict[str, str]]]:
     """Each binding of the class that a rule reports, with its code and message fields."""
     for binding in summary.bindings:
-        if binding.value is None or binding.attr in DOCUMENTED_PLAIN_ATTRIBUTES:
+        if binding.value is None or not binding.own or binding.attr in DOCUMENTED_PLAIN_ATTRIBUTES:
             continue
         if binding.in_init and binding.superseded:
             continue
