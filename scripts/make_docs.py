@@ -73,7 +73,8 @@ WHY: dict[str, str] = {
         "Conversion methods (`.to()`, `.cuda()`, `.double()`, `.half()`...) return a new tensor, "
         "and that tensor is a plain one: what lands on `self` is not a Parameter, so it is not in "
         "`model.parameters()` (never trained) nor in `state_dict()` (never saved); a trainable "
-        "Parameter even comes out as a non-leaf tensor whose `.grad` stays `None`.  The bug hides where the code was written: "
+        "Parameter even comes out as a non-leaf tensor whose `.grad` stays `None`.  "
+        "The bug hides where the code was written: "
         "when the conversion changes nothing (`.to(\"cpu\")` on a CPU tensor) torch returns the "
         "Parameter itself, so the model trains on the CPU and breaks only on the GPU."
     ),
@@ -264,9 +265,8 @@ def codes_table() -> str:
         "|---|---|---|---|",
     ]
     for code, spec in CODES.items():
-        rows.append(
-            f"| [{code}](docs/rules/{code}.md) | `{spec.name}` | {_markdown(spec.summary)} | {inline_example(code)} |"
-        )
+        link = f"[{code}](docs/rules/{code}.md)"
+        rows.append(f"| {link} | `{spec.name}` | {_markdown(spec.summary)} | {inline_example(code)} |")
     return "\n".join(rows)
 
 

@@ -64,7 +64,9 @@ def test_every_code_has_a_page_and_a_readme_row(code: str) -> None:
     page = ROOT / "docs" / "rules" / f"{code}.md"
     text = page.read_text(encoding="utf-8")
     assert text.count(f"# {code} {CODES[code].name}\n") == 1
-    for section in ("What it does", "Why is this bad?", "Example", "Use instead", "Fix", "Message", "Not reported"):
+    sections = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix", "Message")
+    sections += ("Not reported",)
+    for section in sections:
         assert f"\n## {section}\n" in text, f"{page.name} has no '{section}' section"
     table = readme().split(make_docs.START, 1)[1].split(make_docs.END, 1)[0]
     rows = [line for line in table.splitlines() if line.startswith(f"| [{code}](docs/rules/{code}.md) |")]
@@ -145,3 +147,17 @@ def test_readme_links_resolve() -> None:
             if "://" in target or target.endswith("docs/ci.md"):
                 continue
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_readme_example_is_reported_as_its_comments_say() -> None:
+    """The README's first Python example: each line marked ``# TPCnnn`` is reported, nothing else."""
+    from flake8_param_check.analysis import analyze
+
+    example = next(block for block in re.findall(r"```python\n(.*?)```", readme(), flags=re.DOTALL))
+    marked = {
+        (number, code)
+        for number, line in enumerate(example.splitlines(), start=1)
+        for code in re.findall(r"#\s*(TPC\d{3})\b", line)
+    }
+    assert marked
+    assert {(f.line, f.code) for f in analyze(example).findings} == marked
