@@ -493,6 +493,78 @@ def test_helpers_imported_from_project_modules(tmp_path: Path, capsys: pytest.Ca
     check_tree(tmp_path, files, capsys, monkeypatch)
 
 
+CORE = """\
+import torch
+from torch import nn
+
+
+def base_table(n):
+    return torch.zeros(n)
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    @staticmethod
+    def make_table(n):
+        return torch.ones(n)
+
+
+def make_block():
+    return Block()
+
+
+def quoted(n) -> "torch.Tensor":
+    return build(n)
+"""
+
+
+def test_helpers_through_files_and_conditional_imports(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper calling a helper of a third file, a staticmethod of an imported class, a helper
+    returning a Module, imports under ``TYPE_CHECKING``, in ``try`` and inside a function."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": CORE,
+        "pkg/utils.py": "from .core import base_table\n\n\ndef table(n):\n    return base_table(n) + 1\n",
+        "pkg/model.py": (
+            "import typing\n"
+            "from torch import nn\n"
+            "from .utils import table\n"
+            "from .core import Block, make_block, quoted\n"
+            "if typing.TYPE_CHECKING:\n"
+            "    from .core import Block as TBlock\n"
+            "try:\n"
+            "    from .core import Block as TryBlock\n"
+            "except ImportError:\n"
+            "    TryBlock = None\n\n\n"
+            "class Net(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.a = table(3)  # expect: TPC001\n"
+            "        self.b = Block.make_table(3)  # expect: TPC001\n"
+            "        self.c = [make_block() for _ in range(3)]  # expect: TPC003\n"
+            "        self.d = quoted(3)  # expect: TPC001\n"
+            "        self.f = [TryBlock()]  # expect: TPC003\n"
+            "        self.g = [TBlock()]  # expect: TPC003\n"
+            "        self.h = make_block()\n\n\n"
+            "class Net2(TryBlock):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.a = table(3)  # expect: TPC001\n\n\n"
+            "def factory():\n"
+            "    from .core import Block as Inner\n\n"
+            "    class Local(Inner):\n"
+            "        def __init__(self):\n"
+            "            super().__init__()\n"
+            "            self.a = table(3)  # expect: TPC001\n\n"
+            "    return Local\n"
+        ),
+    }
+    check_tree(tmp_path, files, capsys, monkeypatch)
+
+
 # -- --param-check-module-bases for a base outside the tree -----------------------------------
 
 LIB_MODEL = """\
