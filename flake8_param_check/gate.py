@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .index import ClassInfo, FunctionInfo
 
@@ -34,8 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TOP, TENSORISH, ANY = 0, 1, 2
 
-#: Words in an annotation that make an argument a possible tensor or module.
-_TENSOR_WORDS = ("Tensor", "Parameter", "Module")
+#: Words in an annotation that inference reads as a tensor or a Parameter.
+_TENSOR_WORDS = ("Tensor", "Parameter")
 #: Properties that turn a tensor into another one.
 _TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
 _IN_PROGRESS = object()
@@ -43,8 +43,6 @@ _REGISTRATION = re.compile(
     r"(?:register_buffer|register_parameter|add_module|register_module|add_state|setattr)"
     r"\(\s*(?:\w+\s*,\s*)?[rbuRBU]?['\"](\w+)['\"]"
 )
-#: How an empty container on ``self`` gets filled.
-_FILLING = (".append(", ".extend(", ".insert(", "[", ".update(", ".setdefault(", " +=")
 
 
 def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[], bool]) -> bool:
@@ -61,15 +59,17 @@ def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[
                 return True
             continue
         for target, value in function.self_assigns:
-            if _is_empty_container(value) and not gate.filled(target.attr):
-                continue  # an empty list or dict nothing fills: an accumulator, no finding
             if not gate.harmless(value, function, TOP):
+                return True
+            if _is_container(value) and not gate.fills_harmless(f"self.{target.attr}", info.methods.values()):
                 return True
     return False
 
 
-def _is_empty_container(node: ast.expr) -> bool:
-    return (isinstance(node, ast.List) and not node.elts) or (isinstance(node, ast.Dict) and not node.keys)
+def _is_container(node: ast.expr) -> bool:
+    if isinstance(node, ast.IfExp):
+        return _is_container(node.body) or _is_container(node.orelse)
+    return isinstance(node, (ast.List, ast.Dict, ast.ListComp, ast.DictComp))
 
 
 #: Outside the init scope a finding (TPC002, TPC005) needs one of these words in the method.
@@ -124,10 +124,10 @@ class Gate:
             self._registered = frozenset(_REGISTRATION.findall(text))
         return self._registered
 
-    def filled(self, attr: str) -> bool:
-        """Whether the class adds items to ``self.<attr>`` (an empty list or dict filled later)."""
-        text = self.context.class_text(self.owner) if self.owner is not None else ""
-        return any(f".{attr}{tail}" in text for tail in _FILLING)
+    def fills_harmless(self, key: str, functions: Iterable[FunctionInfo]) -> bool:
+        """Whether what ``functions`` add to the container ``key`` (``xs`` or ``self.xs``) is
+        harmless as an element."""
+        return all(self.harmless(value, function, ANY) for function in functions for value in function.fills.get(key, ()))
 
     def harmless_self(self, attr: str) -> bool:
         """``self.<attr>``: harmless unless assigned something that matters, registered by name,
@@ -159,13 +159,14 @@ class Gate:
             return True  # a global or an unannotated argument: inference does not know it
         return self._memoised(
             ("local", id(function), name, mode),
-            lambda: all(v is None or self.harmless(v, function, mode) for v in values),
+            lambda: all(v is None or self.harmless(v, function, mode) for v in values)
+            and (not any(v is not None and _is_container(v) for v in values) or self.fills_harmless(name, [function])),
         )
 
     def returns_harmless(self, function: FunctionInfo, mode: int) -> bool:
         """What ``function`` returns, judged in its own scope (see ``FileContext.call_may_give``)."""
         if function.node.returns is not None and _mentions_tensor(function.node.returns):
-            return False
+            return False  # ``-> Tensor``: inference takes the annotation's word for it
         return self._memoised(
             ("returns", id(function), mode),
             lambda: all(self.harmless(value, function, mode) for value in function.return_values),
@@ -198,14 +199,12 @@ class Gate:
             )
         if isinstance(node, ast.IfExp):
             return self.harmless(node.body, function, mode) and self.harmless(node.orelse, function, mode)
+        # A container literal: its elements.  (What is added to it later is judged where it is
+        # bound to a name or to ``self``: ``fills_harmless``.)
         if isinstance(node, (ast.Tuple, ast.List)):
-            if not node.elts:
-                return isinstance(node, ast.Tuple)  # an empty list may be filled later
             return all(not isinstance(e, ast.Starred) and self.harmless(e, function, ANY) for e in node.elts)
         if isinstance(node, ast.Dict):
-            return bool(node.keys) and all(
-                k is not None and self.harmless(v, function, ANY) for k, v in zip(node.keys, node.values)
-            )
+            return all(k is not None and self.harmless(v, function, ANY) for k, v in zip(node.keys, node.values))
         if isinstance(node, ast.ListComp):
             return self.harmless(node.elt, function, ANY)
         if isinstance(node, ast.DictComp):

@@ -30,17 +30,39 @@ class Span:
         return cls(start, node.end_lineno or node.lineno, node.col_offset)
 
 
+_Notes = tuple  # (self_assigns, local_values, return_values, fills): see FunctionInfo
+_FILL_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
+
+
+class _Reloadable:
+    """A definition whose ``ast`` node the outline may drop (:meth:`FileIndex.release`) and
+    read again from its lines when asked."""
+
+    _node: ast.AST | None
+    span: Span
+    index: "FileIndex | None"
+
+    @property
+    def node(self):  # type: ignore[no-untyped-def]
+        if self._node is None and self.index is not None:
+            self._node = self.index.reload(self.span, self._placeholder)
+        return self._node
+
+    _placeholder = ""
+
+
 @dataclass
-class FunctionInfo:
+class FunctionInfo(_Reloadable):
     name: str
-    node: ast.FunctionDef | ast.AsyncFunctionDef
+    _node: ast.FunctionDef | ast.AsyncFunctionDef | None
     span: Span
     owner: "ClassInfo | None" = None
+    index: "FileIndex | None" = field(default=None, repr=False)
     #: For methods: every ``self.<attr> = value`` as (target, value), and the names the body
     #: assigns, gathered by the same statement walk (what :mod:`.gate` looks at).
     self_name: str | None = None  #: the first parameter of a method
     tensor_args: frozenset[str] | None = None  #: filled by :func:`.gate.tensor_arguments`
-    _notes: "tuple[list[tuple[ast.Attribute, ast.expr]], dict[str, list[ast.expr | None]], list[ast.expr]] | None" = None
+    _notes: "_Notes | None" = None
 
     def __post_init__(self) -> None:
         args = self.node.args
@@ -63,9 +85,15 @@ class FunctionInfo:
         """The values of its ``return`` statements."""
         return self._noted()[2]
 
-    def _noted(self) -> "tuple[list[tuple[ast.Attribute, ast.expr]], dict[str, list[ast.expr | None]], list[ast.expr]]":
+    @property
+    def fills(self) -> dict[str, list[ast.expr]]:
+        """What the body adds to containers: ``xs.append(v)``, ``xs.extend(v)``, ``xs[k] = v``,
+        ``xs += v``, keyed by ``xs`` (a local) or ``self.xs``."""
+        return self._noted()[3]
+
+    def _noted(self) -> "_Notes":
         if self._notes is None:
-            self._notes = ([], {}, [])
+            self._notes = ([], {}, [], {})
             _note_block(self.node.body, self)
         return self._notes
 
@@ -73,24 +101,31 @@ class FunctionInfo:
     def decorators(self) -> set[str]:
         return {dotted_name(d) or "" for d in self.node.decorator_list}
 
+    _placeholder = "def _():\n    pass\n"
+
 
 @dataclass
-class ClassInfo:
+class ClassInfo(_Reloadable):
     name: str
     qualname: str
-    node: ast.ClassDef
+    _node: ast.ClassDef | None
     span: Span
     scope: str  #: qualname of the enclosing class or function, "" at module level
     bases: list[str]  #: dotted base expressions as written (``nn.Module``); others are skipped
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    index: "FileIndex | None" = field(default=None, repr=False)
+
+    _placeholder = "class _:\n    pass\n"
 
 
 class FileIndex:
     """Outline of one file.  ``package`` is the dotted package the file belongs to, if known."""
 
-    def __init__(self, tree: ast.Module, lines: list[str], package: str | None = None, deep: bool = True) -> None:
+    def __init__(self, tree: ast.Module, lines: list[str], package: str | None = None, deep: bool = True,
+                 module: str | None = None) -> None:
         self.lines = lines
         self.package = package
+        self.module = module  #: the file's dotted module name, if known
         #: Also look inside function bodies (for local classes and imports).  A file that does
         #: not mention torch can only hold Modules through project base classes, which are
         #: defined at class level; walking its function bodies would cost without finding any.
@@ -113,11 +148,11 @@ class FileIndex:
             elif isinstance(node, ast.ClassDef):
                 qualname = f"{scope}.{node.name}" if scope else node.name
                 bases = [b for b in (_base_name(e) for e in node.bases) if b]
-                info = ClassInfo(node.name, qualname, node, Span.of(node), scope, bases)
+                info = ClassInfo(node.name, qualname, node, Span.of(node), scope, bases, index=self)
                 self.classes.append(info)
                 self._walk(node.body, qualname, info)
             elif isinstance(node, _FUNCTIONS):
-                function = FunctionInfo(node.name, node, Span.of(node), owner)
+                function = FunctionInfo(node.name, node, Span.of(node), owner, index=self)
                 if owner is not None:
                     owner.methods.setdefault(node.name, function)
                 elif not scope:
@@ -140,6 +175,28 @@ class FileIndex:
                 if best is None or len(info.scope) > len(best.scope):
                     best = info
         return best
+
+    def release(self) -> None:
+        """Drop the ``ast`` of every definition (a file kept only to answer other files'
+        questions): a long run then holds outlines, not trees, which also keeps the garbage
+        collector's full passes cheap.  Nodes are read again from the lines when asked."""
+        for info in self.classes:
+            info._node = None
+            for method in info.methods.values():
+                method._node = None
+        for function in self.functions.values():
+            function._node = None
+
+    def reload(self, span: Span, placeholder: str) -> ast.AST:
+        """The definition at ``span`` parsed again from the lines (``placeholder`` if it fails)."""
+        text, _ = self.segment(span)
+        try:
+            node = ast.parse(text).body[0]
+            if isinstance(node, ast.If):  # the ``if 1:`` wrapper of an indented definition
+                node = node.body[0]
+        except (SyntaxError, ValueError, IndexError, RecursionError, MemoryError):
+            node = ast.parse(placeholder).body[0]
+        return node
 
     def segment(self, span: Span) -> tuple[str, int]:
         """Source text of ``span`` that libcst can parse on its own, and the line offset to add
@@ -177,6 +234,16 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
         elif isinstance(node, ast.Return):
             if node.value is not None:
                 method.return_values.append(node.value)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if isinstance(call.func, ast.Attribute) and call.func.attr in _FILL_METHODS:
+                key = _container_key(call.func.value, method)
+                if key is not None:
+                    method.fills.setdefault(key, []).extend([*call.args, *(k.value for k in call.keywords)])
+        elif isinstance(node, ast.AugAssign):
+            key = _container_key(node.target, method)
+            if key is not None:
+                method.fills.setdefault(key, []).append(node.value)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         for handler in getattr(node, "handlers", ()):
@@ -186,8 +253,21 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
             _note_block(block, method)
 
 
+def _container_key(node: ast.expr, method: FunctionInfo) -> str | None:
+    """``xs`` for a local, ``self.xs`` for an attribute of ``self``, else ``None``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == method.self_name:
+        return "self." + node.attr
+    return None
+
+
 def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo) -> None:
-    if isinstance(target, ast.Name):
+    if isinstance(target, ast.Subscript):
+        key = _container_key(target.value, method)
+        if key is not None and value is not None:
+            method.fills.setdefault(key, []).append(value)
+    elif isinstance(target, ast.Name):
         method.local_values.setdefault(target.id, []).append(value)
     elif isinstance(target, (ast.Tuple, ast.List)):
         values: list[ast.expr | None]

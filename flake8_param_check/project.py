@@ -23,6 +23,14 @@ _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
 _MAX_DEPTH = 32
 
 
+def module_of(path: str, package: str) -> str:
+    """The dotted module name of the file at ``path`` in ``package``."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if stem == "__init__":
+        return package
+    return f"{package}.{stem}" if package else stem
+
+
 def package_of(path: str) -> tuple[str, str]:
     """(source root, dotted package) of the file at ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -83,8 +91,9 @@ class Project:
             tree = ast.parse(source)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
             return None
-        lines = physical_lines(source)
-        context = FileContext(FileIndex(tree, lines, package), self.settings, self, reporting=False)
+        index = FileIndex(tree, physical_lines(source), package, module=module_of(path, package))
+        index.release()
+        context = FileContext(index, self.settings, self, reporting=False)
         self._contexts[path] = context
         return context
 
