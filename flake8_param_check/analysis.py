@@ -18,7 +18,7 @@ from .findings import Analysis, Finding
 from .gate import worth_parsing
 from .index import FileIndex
 from .inference import Budget
-from .project import Project
+from .project import Project, module_of
 from .rules import judge
 from .settings import DEFAULT, Settings
 from .source import physical_lines
@@ -115,13 +115,14 @@ def file_context(source: str, path: str | None, settings: Settings, tree: ast.Mo
     if tree is None:
         tree = ast.parse(source)
     project = None
-    package = None
+    package = module = None
     if path is not None and settings.cross_file:
         project, package = Project.for_file(path, settings)
+        module = module_of(path, package)
     deep = any(word in source for word in _DEEP_WORDS) or any(
         base.rpartition(".")[2] in source for base in settings.module_bases
     )
-    return FileContext(FileIndex(tree, physical_lines(source), package, deep), settings, project)
+    return FileContext(FileIndex(tree, physical_lines(source), package, deep, module), settings, project)
 
 
 #: A file that mentions none of these can hold a Module only through a base class of the project

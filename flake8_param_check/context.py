@@ -133,7 +133,9 @@ class FileContext(Resolver):
         if cached is not None:
             return bool(cached)
         self._is_module[info.qualname] = _IN_PROGRESS
-        result = any(self._base_is_module(base, info) for base in info.bases)
+        module = self.index.module
+        configured = module is not None and f"{module}.{info.qualname}" in self.settings.module_bases
+        result = configured or any(self._base_is_module(base, info) for base in info.bases)
         self._is_module[info.qualname] = result
         return result
 
@@ -242,7 +244,8 @@ class FileContext(Resolver):
         text, offset = self.index.segment(span)
         module = parse_segment(text)
         parsed = (module, offset) if module is not None else None
-        self._parsed[key] = parsed
+        if self.reporting:  # a file read for other files' questions keeps no trees
+            self._parsed[key] = parsed
         return parsed
 
     def definition(self, span: Span) -> cst.ClassDef | cst.FunctionDef | None:
@@ -336,6 +339,8 @@ class FileContext(Resolver):
         from .checker import check_class
 
         result = check_class(self, info, init_only=not self.reporting, complete=self.complete)
+        if not self.reporting:
+            result.bindings = []  # only the file's own run reports them; keep no trees alive
         self._summaries[info.qualname] = result
         return result
 

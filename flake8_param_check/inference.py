@@ -663,6 +663,8 @@ class Walker:
             return receiver
         if tn.is_inplace_method(method):
             return receiver
+        if method == "type" and not call.args:
+            return None  # ``x.type()`` is the type's name, a str
         if method in tn.CONVERSION_METHODS:
             if receiver.kind == PARAMETER:
                 return Val(TENSOR, converted=method)

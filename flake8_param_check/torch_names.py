@@ -8,6 +8,8 @@ torch.
 
 from __future__ import annotations
 
+import re
+
 # --- Module classes -----------------------------------------------------------------------------
 
 #: Qualified names of classes outside ``torch.nn`` that are ``nn.Module`` subclasses.
@@ -15,6 +17,7 @@ MODULE_BASES: frozenset[str] = frozenset(
     {
         "torch.nn.Module",
         "torch.nn.modules.module.Module",
+        "torch.nn.modules.Module",
         "torch.jit.ScriptModule",
         "torch.jit.RecursiveScriptModule",
         "torch.jit._script.ScriptModule",
@@ -76,7 +79,8 @@ def is_torch_module_class(qualname: str) -> bool:
     if qualname.startswith(NN_NON_MODULE_PACKAGES):
         return False
     last = qualname.rsplit(".", 1)[1]
-    return last[:1].isupper() and last not in NN_NON_MODULES
+    # ``_Loss``, ``_BatchNorm``, ``_ConvNd``: torch's private bases are Modules too.
+    return last.lstrip("_")[:1].isupper() and last not in NN_NON_MODULES
 
 
 # --- Parameters and buffers ---------------------------------------------------------------------
@@ -214,4 +218,11 @@ MODULE_SELF_METHODS: frozenset[str] = frozenset(
 #: Names that concrete torch.nn layers register themselves (``nn.Linear.weight``,
 #: ``nn.BatchNorm2d.running_mean``): a subclass assigning one updates it.
 def is_torch_layer_state(name: str) -> bool:
-    return name.startswith(("weight", "bias", "running_", "in_proj_", "num_batches_tracked"))
+    return _LAYER_STATE.match(name) is not None
+
+
+_LAYER_STATE = re.compile(
+    r"(?:weight|bias)(?:_(?:ih|hh|hr)_l\d+(?:_reverse)?)?\Z"  # Linear, Conv, norms; RNN/LSTM/GRU
+    r"|(?:running_mean|running_var|num_batches_tracked)\Z"  # batch and instance norms
+    r"|(?:in_proj_weight|in_proj_bias|[qkv]_proj_weight|bias_k|bias_v)\Z"  # MultiheadAttention
+)

@@ -610,9 +610,6 @@ def test_module_bases_from_setup_cfg(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert via_cli(tmp_path, ["pkg"], capsys, monkeypatch, isolated=True) == set()
 
 
-@pytest.mark.xfail(strict=True, reason="a configured module base that is a class of the project itself "
-                   "(pkg.layers.BaseHead) is ignored: Project.lookup answers ('class', ref) and "
-                   "FileContext.is_module_class never checks the class's own qualified name")
 def test_module_bases_naming_a_project_class(tmp_path: Path) -> None:
     files = {
         "pkg/__init__.py": "",

@@ -113,9 +113,6 @@ def test_module_bases_are_qualified_and_not_tensor_classes() -> None:
         assert not tn.is_torch_module_class(name), name
 
 
-@pytest.mark.xfail(strict=True, reason="torch's underscore-named Module bases (_Loss, _WeightedLoss, _BatchNorm, "
-                   "_NormBase, _ConvNd) are not Module classes for is_torch_module_class (last[:1].isupper() "
-                   "fails on '_'), so custom losses/norms subclassing them are never checked")
 def test_private_torch_module_bases() -> None:
     for name in (
         "torch.nn.modules.loss._Loss",
@@ -136,9 +133,6 @@ def test_private_torch_module_bases() -> None:
     assert [(f.line, f.code) for f in analyze(source).findings] == [(8, "TPC001")]
 
 
-@pytest.mark.xfail(strict=True, reason="torch.nn.modules.Module (torch/nn/modules/__init__.py exports it) is not "
-                   "in MODULE_BASES, and 'Module' is in NN_NON_MODULES, so `from torch.nn.modules import Module` "
-                   "makes no Module class")
 def test_module_through_torch_nn_modules() -> None:
     assert tn.is_torch_module_class("torch.nn.modules.Module")
     source = (
@@ -259,9 +253,6 @@ def test_not_torch_layer_state(name: str) -> None:
     assert not tn.is_torch_layer_state(name)
 
 
-@pytest.mark.xfail(strict=True, reason="is_torch_layer_state matches by prefix, so a subclass of a torch layer "
-                   "assigning a plain tensor to a name no torch layer registers (weights, weighting, bias_mask, "
-                   "running_total) is never reported")
 def test_layer_state_prefix_is_not_too_wide() -> None:
     for name in ("weights", "weighting", "bias_mask", "running_total"):
         assert not tn.is_torch_layer_state(name), name
@@ -276,9 +267,6 @@ def test_layer_state_prefix_is_not_too_wide() -> None:
     assert [(f.line, f.code) for f in analyze(source).findings] == [(8, "TPC001")]
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.type() without an argument returns a str ('torch.FloatTensor'), "
-                   "but 'type' is a CONVERSION_METHOD whatever its arguments: self.kind = x.type() is TPC001 and "
-                   "self.kind = self.w.type() on a Parameter is TPC005, both false positives")
 def test_type_without_arguments_is_a_string() -> None:
     source = (
         "import torch\n"
