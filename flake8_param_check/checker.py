@@ -305,4 +305,3 @@ def _is_static(method: cst.FunctionDef) -> bool:
     return any(
         isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in method.decorators
     )
-

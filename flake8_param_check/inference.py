@@ -12,7 +12,7 @@ comes from the :class:`Resolver` the walker is given, and through it from :mod:`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -157,10 +157,6 @@ def string_value(node: cst.BaseExpression) -> str | None:
             return None
         return value if isinstance(value, str) else None
     return None
-
-
-def block_statements(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    return body.body
 
 
 def target_names(node: cst.BaseExpression) -> Iterator[str]:
@@ -676,5 +672,6 @@ class Walker:
         return None
 
 
-Meaning = tuple  # ("qualified", "torch.zeros") | ("module_class", ref) | ("function", ref)
-OptionalVal = Optional[Val]
+#: What a name means: ("qualified", "torch.zeros"), ("module_class", ClassRef),
+#: ("class", ClassRef) or ("function", FunctionRef); see ``FileContext.lookup``.
+Meaning = tuple

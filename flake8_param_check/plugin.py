@@ -7,6 +7,7 @@ from typing import Any, Iterator
 
 from . import __version__
 from .analysis import analyze
+from .codes import ALL_CODES
 from .settings import Settings, parse_module_bases
 
 
@@ -15,6 +16,9 @@ class ParamCheckPlugin:
     version = __version__
 
     settings = Settings()
+    #: False when ``--select`` leaves out every TPC code: flake8 runs every installed plugin
+    #: whatever is selected, so the plugin itself skips work nobody will see.
+    selected = True
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self._tree = tree
@@ -34,8 +38,11 @@ class ParamCheckPlugin:
     @classmethod
     def parse_options(cls, options: Any) -> None:
         cls.settings = Settings(module_bases=parse_module_bases(options.param_check_module_bases))
+        cls.selected = _selects_tpc(options)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        if not self.selected:
+            return
         path = None if self._filename in ("stdin", "-", None) else self._filename
         try:
             result = analyze("".join(self._lines), path=path, settings=self.settings, tree=self._tree)
@@ -43,3 +50,13 @@ class ParamCheckPlugin:
             return
         for finding in result.findings:
             yield finding.line, finding.col, finding.message, type(self)
+
+
+def _selects_tpc(options: Any) -> bool:
+    """Whether flake8's ``--select``/``--extend-select`` can let a TPC code through."""
+    select = getattr(options, "select", None)
+    if not select:
+        return True  # flake8's default selection includes installed plugins' codes
+    wanted = [*select, *(getattr(options, "extend_select", None) or [])]
+    prefixes = [w.strip().upper() for w in wanted]
+    return any(code.startswith(prefix) for code in ALL_CODES for prefix in prefixes if prefix)

@@ -22,7 +22,7 @@ import textwrap
 from collections import Counter
 
 import hypothesmith
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flake8_param_check.analysis import analyze
@@ -274,7 +274,7 @@ def messy_module_file(draw: st.DrawFn) -> str:
                                           f"self.{attr}.requires_grad = True", f"x = self.{attr}"]))
             if extra:
                 lines.append("        " + extra)
-        lines += ["", "    def forward(self, y):", f"        self.cache = y * 2", "        return y", ""]
+        lines += ["", "    def forward(self, y):", "        self.cache = y * 2", "        return y", ""]
     return "\n".join(lines) + "\n"
 
 
