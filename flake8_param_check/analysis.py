@@ -22,6 +22,7 @@ from .project import Project, module_of
 from .rules import judge
 from .settings import DEFAULT, Settings
 from .source import physical_lines
+from .torch_names import TORCH_WORDS
 
 
 @dataclass
@@ -74,6 +75,8 @@ def analyze_detailed(
     context.complete = complete
     result = Detailed(context)
     index = context.index
+    if not index.deep and not _may_import_modules(context, settings):
+        return result
     try:
         for info in index.classes:
             if not info.bases:
@@ -111,6 +114,17 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
+def _may_import_modules(context: FileContext, settings: Settings) -> bool:
+    """For a file that never mentions torch: whether it imports from a file of the project that
+    does (directly or through its own imports), the only way it can hold a Module class."""
+    project = context.project
+    if settings.module_bases:
+        return True
+    if project is None:
+        return False
+    return any(project.reaches_torch(qualname) for qualname in context.index.imports.aliases.values())
+
+
 def file_context(source: str, path: str | None, settings: Settings, tree: ast.Module | None) -> FileContext:
     if tree is None:
         tree = ast.parse(source)
@@ -119,12 +133,8 @@ def file_context(source: str, path: str | None, settings: Settings, tree: ast.Mo
     if path is not None and settings.cross_file:
         project, package = Project.for_file(path, settings)
         module = module_of(path, package)
-    deep = any(word in source for word in _DEEP_WORDS) or any(
+    deep = any(word in source for word in TORCH_WORDS) or any(
         base.rpartition(".")[2] in source for base in settings.module_bases
     )
     return FileContext(FileIndex(tree, physical_lines(source), package, deep, module), settings, project)
 
-
-#: A file that mentions none of these can hold a Module only through a base class of the project
-#: (or a configured one), and gets a shallower outline (see ``FileIndex.deep``).
-_DEEP_WORDS = ("torch", "lightning", "transformers", "torchmetrics")

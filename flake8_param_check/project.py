@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 
 from .context import FileContext
+from .imports import absolute_module
 from .index import FileIndex
+from .torch_names import TORCH_WORDS
 from .inference import Meaning
 from .settings import Settings
 from .source import physical_lines, read_source
 
 _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
+#: ``from <dots><module> import <names>`` and ``import <module>`` lines, read from text alone.
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w.]+)", re.M)
 _MAX_DEPTH = 32
 
 
@@ -51,6 +57,7 @@ class Project:
         self._contexts: dict[str, FileContext | None] = {}
         self._resolving: set[str] = set()
         self._tops: dict[str, bool] = {}
+        self._torchy: dict[str, bool] = {}
 
     @classmethod
     def for_file(cls, path: str, settings: Settings) -> tuple["Project", str]:
@@ -96,6 +103,41 @@ class Project:
         context = FileContext(index, self.settings, self, reporting=False)
         self._contexts[path] = context
         return context
+
+    def reaches_torch(self, qualname: str) -> bool:
+        """Whether the project file that ``qualname`` comes from mentions torch, or imports
+        (transitively) a project file that does.  Reads text only, each file once."""
+        parts = qualname.split(".")
+        if qualname.startswith(".") or not self.has_top_level(parts[0]):
+            return False
+        for cut in range(len(parts), 0, -1):
+            path = self.module_file(".".join(parts[:cut]))
+            if path is not None:
+                return self._file_reaches_torch(path)
+        return False
+
+    def _file_reaches_torch(self, path: str) -> bool:
+        path = os.path.abspath(path)
+        known = self._torchy.get(path)
+        if known is not None:
+            return known
+        self._torchy[path] = False  # cycles
+        try:
+            text = read_source(path)
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+            return False
+        if any(word in text for word in TORCH_WORDS):
+            self._torchy[path] = True
+            return True
+        package = package_of(path)[1]
+        imported = list(_IMPORT.findall(text))
+        for level, module, names in _FROM_IMPORT.findall(text):
+            base = absolute_module(module or None, len(level), package)
+            imported.append(base)
+            imported.extend(f"{base}.{name.split()[0]}" for name in names.split(",") if name.split())
+        result = any(self.reaches_torch(name) for name in imported if name and not name.startswith("."))
+        self._torchy[path] = result
+        return result
 
     def lookup(self, qualname: str, origin: FileContext) -> Meaning | None:
         """What ``qualname`` (``pkg.layers.Block``) names when a file of this project defines or

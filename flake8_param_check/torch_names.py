@@ -66,6 +66,10 @@ NN_NON_MODULE_PACKAGES: tuple[str, ...] = (
     "torch.nn.parameter.",
 )
 
+#: Words without which a file can define a Module only through a base class from another file
+#: (see ``analysis.file_context``): torch itself and the libraries whose bases are built in.
+TORCH_WORDS: tuple[str, ...] = ("torch", "lightning", "transformers", "torchmetrics")
+
 #: Attributes that a framework documents as plain tensors: never a finding.
 DOCUMENTED_PLAIN_ATTRIBUTES: frozenset[str] = frozenset({"example_input_array"})
 
