@@ -1,0 +1,78 @@
+"""The gate (flake8_param_check/gate.py) only skips work: it never changes a finding.
+
+Every rule example, and generated Module classes, are analysed with the gate and without it
+(every Module class parsed with libcst); the findings must be the same.  scripts/gate_check.py
+does the same over real trees.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from examples import INVALID, VALID
+from flake8_param_check.analysis import analyze
+from flake8_param_check.settings import Settings
+from test_properties import messy_module_file, module_file
+
+import pytest
+
+UNGATED = Settings(gate=False)
+
+EXTRA = [
+    # A Parameter read back through self, an accumulator filled with modules by a local alias,
+    # a helper's return value, a tensor annotation, a container filled in a called method.
+    """import torch
+from torch import nn
+
+def table(n):
+    out = torch.arange(n)
+    return out.float()
+
+class M(nn.Module):
+    def __init__(self, x: torch.Tensor, n):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(2))
+        self.v = self.w * 2
+        layers = []
+        self.layers = layers
+        layers.append(nn.Linear(2, 2))
+        self.t = table(n)
+        self.x = x
+        self.heads = {}
+        self._fill()
+
+    def _fill(self):
+        self.heads["a"] = nn.Linear(1, 1)
+""",
+]
+
+
+def both(source: str) -> tuple[list, list]:
+    gated = [(f.line, f.col, f.code) for f in analyze(source).findings]
+    full = [(f.line, f.col, f.code) for f in analyze(source, settings=UNGATED).findings]
+    return gated, full
+
+
+@pytest.mark.parametrize("source", [e.source for e in VALID + INVALID] + EXTRA)
+def test_gate_changes_no_finding_on_examples(source: str) -> None:
+    gated, full = both(source)
+    assert gated == full
+
+
+def test_extra_example_is_reported() -> None:
+    codes = sorted(code for _, _, code in both(EXTRA[0])[0])
+    assert codes == ["TPC001", "TPC001", "TPC001", "TPC003", "TPC003"]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(module_file())
+def test_gate_changes_no_finding_on_generated_modules(case) -> None:  # type: ignore[no-untyped-def]
+    gated, full = both(case[0])
+    assert gated == full
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(messy_module_file())
+def test_gate_changes_no_finding_on_messy_modules(source: str) -> None:
+    gated, full = both(source)
+    assert gated == full
