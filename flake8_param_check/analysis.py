@@ -55,6 +55,8 @@ def analyze(
     raises: a source that cannot be parsed gives ``Analysis([], error=...)``.
     """
     detailed = analyze_detailed(source, path=path, settings=settings, tree=tree)
+    if detailed.context is not None:
+        detailed.context.close()
     return Analysis(sorted({r.finding for r in detailed.reported}), detailed.error)
 
 

@@ -86,6 +86,15 @@ class FileContext(Resolver):
         self._evidence: dict[str, bool] = {}
         self._call_memo: dict[tuple[str, int], bool] = {}
 
+    def close(self) -> None:
+        """Drop every tree and cache, once the file's findings are out.  The context's parts
+        refer to each other, so without this the trees would wait for the garbage collector's
+        full passes, which would then walk them all (a cost flake8 pays on every file)."""
+        for cache in (self._parsed, self._positions, self._summaries, self._returns, self._call_memo,
+                      self._is_module, self._evidence):
+            cache.clear()  # type: ignore[attr-defined]
+        self.index.release()
+
     # --- budget ----------------------------------------------------------------------------
 
     def step(self, cost: int = 1) -> None:

@@ -183,9 +183,9 @@ class FileIndex:
         for info in self.classes:
             info._node = None
             for method in info.methods.values():
-                method._node = None
+                method._node = method._notes = None
         for function in self.functions.values():
-            function._node = None
+            function._node = function._notes = None
 
     def reload(self, span: Span, placeholder: str) -> ast.AST:
         """The definition at ``span`` parsed again from the lines (``placeholder`` if it fails)."""
