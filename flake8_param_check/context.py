@@ -366,7 +366,7 @@ _PARSER_STACK = 512 * 1024 * 1024
 def parse_segment(text: str) -> cst.Module | None:
     """libcst's tree of ``text``, or ``None`` when it cannot be parsed safely."""
     if len(text) > MAX_SEGMENT:
-        return None
+        raise Budget()  # generated code: stop this file's analysis, and say so
     result: list[cst.Module | None] = [None]
 
     def parse() -> None:
