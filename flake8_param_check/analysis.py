@@ -103,6 +103,9 @@ def analyze_detailed(
         result.error = "analysis stopped: nesting too deep"
     except Exception as exc:  # a bug of ours must never stop a lint run
         result.error = f"internal error: {_describe(exc)}"
+    if result.error is None and context.unparsed:
+        lines = ", ".join(map(str, sorted(set(context.unparsed))[:5]))
+        result.error = f"not checked: libcst cannot parse the definition at line {lines}"
     return result
 
 

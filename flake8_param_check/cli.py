@@ -99,16 +99,24 @@ def parse(text: str, display: str) -> ast.Module:
         raise FileError(f"cannot parse: {type(exc).__name__}: {exc}") from exc
 
 
-def check_text(text: str, task: Task) -> list[Finding]:
-    """The findings of ``text`` that the selection and the ``# noqa`` comments let through."""
+def analyzed(text: str, task: Task) -> tuple[list[Finding], str | None]:
+    """The findings of ``text`` that the selection and the ``# noqa`` comments let through, and
+    why the analysis stopped early, if it did (the findings before that point still count)."""
     noqa = NoqaFilter(text, disabled=task.disable_noqa)
     if noqa.skips_file:
-        return []
+        return [], None
     tree = parse(text, task.display)
     analysis = analyze(text, path=task.source_path, settings=task.settings, tree=tree)
-    if analysis.error:
-        raise FileError(analysis.error)
-    return sorted(f for f in analysis.findings if task.selection(f.code) and noqa.keep(f.line, f.code))
+    kept = sorted(f for f in analysis.findings if task.selection(f.code) and noqa.keep(f.line, f.code))
+    return kept, analysis.error
+
+
+def check_text(text: str, task: Task) -> list[Finding]:
+    """:func:`analyzed`, where an analysis that stopped early is the file's error."""
+    findings, error = analyzed(text, task)
+    if error:
+        raise FileError(error)
+    return findings
 
 
 def unified_diff(display: str, before: str, after: str) -> str:
@@ -190,7 +198,8 @@ def run_task(task: Task) -> Outcome:
     try:
         text, encoding = decode(read_bytes(task))
         if task.mode == CHECK:
-            return Outcome(task.display, check_text(text, task))
+            findings, error = analyzed(text, task)
+            return Outcome(task.display, findings, error=error)
         return fix_file(task, text, encoding)
     except FileError as exc:
         return Outcome(task.display, error=str(exc))

@@ -84,6 +84,9 @@ class FileContext(Resolver):
         self._returns: dict[int, object] = {}
         self._summaries: dict[str, object] = {}
         self._evidence: dict[str, bool] = {}
+        #: First lines of definitions that Python parses and libcst does not (new syntax, odd
+        #: whitespace): they are not checked, and the file says so.
+        self.unparsed: list[int] = []
         self._call_memo: dict[tuple[str, int], bool] = {}
 
     def close(self) -> None:
@@ -253,6 +256,8 @@ class FileContext(Resolver):
         text, offset = self.index.segment(span)
         module = parse_segment(text)
         parsed = (module, offset) if module is not None else None
+        if module is None and self.reporting:
+            self.unparsed.append(span.start)
         if self.reporting:  # a file read for other files' questions keeps no trees
             self._parsed[key] = parsed
         return parsed
