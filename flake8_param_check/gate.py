@@ -27,6 +27,7 @@ import ast
 import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from .imports import dotted_name
 from .index import ClassInfo, FunctionInfo
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -216,7 +217,7 @@ class Gate:
 
     def harmless_call(self, node: ast.Call, function: FunctionInfo, mode: int) -> bool:
         func = node.func
-        name = _dotted(func)
+        name = dotted_name(func)
         if name is not None:
             root, _, rest = name.partition(".")
             if root == function.self_name and self.owner is not None:
@@ -242,17 +243,6 @@ def tensor_arguments(function: FunctionInfo) -> frozenset[str]:
             if a.annotation is not None and _mentions_tensor(a.annotation)
         )
     return found
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _mentions_tensor(annotation: ast.expr) -> bool:

@@ -8,20 +8,16 @@ by ``.to()``.  ``nn.ModuleList`` and ``nn.ModuleDict`` register them.
 from __future__ import annotations
 
 from ..checker import Binding
-from ..inference import CONTAINER, MODULE
+from ..inference import MODULE
+from ._containers import message_fields, unregistered_leaves
 
 CODE = "TPC003"
 
 
 def check(binding: Binding) -> dict[str, str] | None:
-    value = binding.value
-    if not binding.in_init or value is None or value.kind != CONTAINER or value.consumed:
-        return None
-    if binding.registered_before:
-        return None
-    if any(leaf.kind == MODULE and not leaf.registered for leaf in value.leaves()):
-        fix = "ModuleDict" if value.container == "dict" else "ModuleList"
-        return {"container": value.container or "list", "fix": fix}
+    leaves = unregistered_leaves(binding)
+    if leaves and any(leaf.kind == MODULE for leaf in leaves):
+        return message_fields(binding, "ModuleList", "ModuleDict")
     return None
 
 

@@ -8,23 +8,18 @@ registered: Parameters are not trained, tensors are not moved by ``.to()`` nor s
 from __future__ import annotations
 
 from ..checker import Binding
-from ..inference import CONTAINER, MODULE, TENSOR_LIKE
+from ..inference import MODULE, TENSOR_LIKE
+from ._containers import message_fields, unregistered_leaves
 
 CODE = "TPC004"
 
 
 def check(binding: Binding) -> dict[str, str] | None:
-    value = binding.value
-    if not binding.in_init or value is None or value.kind != CONTAINER or value.consumed:
-        return None
-    if binding.registered_before:
-        return None
-    leaves = [leaf for leaf in value.leaves() if not leaf.registered]
-    if any(leaf.kind == MODULE for leaf in leaves):
+    leaves = unregistered_leaves(binding)
+    if not leaves or any(leaf.kind == MODULE for leaf in leaves):
         return None
     if any(leaf.kind in TENSOR_LIKE for leaf in leaves):
-        fix = "ParameterDict" if value.container == "dict" else "ParameterList"
-        return {"container": value.container or "list", "fix": fix}
+        return message_fields(binding, "ParameterList", "ParameterDict")
     return None
 
 
