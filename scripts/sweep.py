@@ -48,7 +48,9 @@ DEFAULT_PACKAGES = [
     "statsmodels", "ansible-core", "astropy", "setuptools", "pip",
 ]
 #: Folders skipped in every route (byte-compiled caches; a venv inside the stdlib tree).
-EXCLUDE = ["__pycache__", "site-packages"]
+#: The standard library's own site-packages is left out by its absolute path (only the one under
+#: the stdlib: the sweep venv's site-packages is a tree of its own and must be swept).
+EXCLUDE = ["__pycache__", os.path.join(sysconfig.get_paths()["stdlib"], "site-packages")]
 
 # Input problems (the file is not valid Python for this interpreter): never failures.
 _INPUT_ERRORS = re.compile(
@@ -89,7 +91,7 @@ def ensure_venv(venv: Path, packages: list[str]) -> Path:
 def python_files(tree: Path) -> list[Path]:
     files = []
     for folder, dirs, names in os.walk(tree):
-        dirs[:] = [d for d in dirs if d not in EXCLUDE]
+        dirs[:] = [d for d in dirs if d not in EXCLUDE and os.path.join(folder, d) not in EXCLUDE]
         files.extend(Path(folder) / n for n in names if n.endswith(".py"))
     return sorted(files)
 
