@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from flake8_param_check import torch_names as tn
+from flake8_param_check.imports import dotted_name
 from flake8_param_check.analysis import analyze
 
 # -- Module classes ---------------------------------------------------------------------------
@@ -387,15 +388,7 @@ class Sources:
         return None
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
+_dotted = dotted_name
 
 
 @pytest.mark.skipif(not os.environ.get("TPC_CHECK_LIBRARY_BASES"),
