@@ -12,12 +12,10 @@ import argparse
 import ast
 import concurrent.futures
 import difflib
-import io
 import os
 import stat
 import sys
 import tempfile
-import tokenize
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence, TextIO
 
@@ -31,6 +29,7 @@ from .findings import Finding
 from .fixer import fix_source
 from .formats import FORMATS, Report, portable_path
 from .noqa import NoqaFilter, split_lines
+from .source import decode_source
 from .settings import Settings
 
 PROG = "flake8-param-check"
@@ -83,8 +82,8 @@ def read_bytes(task: Task) -> bytes:
 def decode(data: bytes) -> tuple[str, str]:
     """The text and the encoding Python itself would use (PEP 263 cookie, BOM, else UTF-8)."""
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding), encoding
+        decoded = decode_source(data)
+        return decoded.text, decoded.encoding
     except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
         raise FileError(f"cannot decode: {exc}") from exc
 

@@ -77,10 +77,6 @@ class Project:
             found = self._tops[name] = os.path.isdir(base) or os.path.isfile(base + ".py")
         return found
 
-    def add(self, path: str, context: FileContext) -> None:
-        """Share the context of a file being reported with the files that import it."""
-        self._contexts[os.path.abspath(path)] = context
-
     def module_file(self, module: str) -> str | None:
         base = os.path.join(self.root, *module.split("."))
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):

@@ -11,25 +11,18 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class DecodedSource:
     text: str  #: without a BOM; newlines exactly as in the file
-    encoding: str
-    bom: bool
+    encoding: str  #: the codec that writes ``text`` back as it was (``utf-8-sig`` keeps a BOM)
+
+    @property
+    def bom(self) -> bool:
+        return self.encoding == "utf-8-sig"
 
 
 def decode_source(data: bytes) -> DecodedSource:
-    """Decode a file's bytes.  Raises ``SyntaxError`` (bad cookie) or ``UnicodeDecodeError``."""
+    """Decode a file's bytes as Python does (PEP 263 cookie, BOM, else UTF-8).  Raises
+    ``SyntaxError`` (bad cookie), ``LookupError`` or ``UnicodeDecodeError``."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    bom = encoding == "utf-8-sig"
-    text = data.decode(encoding)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-        bom = True
-    return DecodedSource(text, "utf-8" if bom else encoding, bom)
-
-
-def encode_source(text: str, decoded: DecodedSource) -> bytes:
-    """The bytes to write back for ``text`` read as ``decoded``."""
-    data = text.encode(decoded.encoding)
-    return b"\xef\xbb\xbf" + data if decoded.bom else data
+    return DecodedSource(data.decode(encoding), encoding)
 
 
 def read_source(path: str) -> str:
