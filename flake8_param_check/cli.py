@@ -28,8 +28,8 @@ from .discovery import STDIN, discover
 from .findings import Finding
 from .fixer import fix_source
 from .formats import FORMATS, Report, portable_path
-from .noqa import NoqaFilter, split_lines
-from .source import decode_source
+from .noqa import NoqaFilter
+from .source import decode_source, physical_lines as split_lines
 from .settings import Settings
 
 PROG = "flake8-param-check"

@@ -40,7 +40,6 @@ codes, ``# noqa``) are in neither list and their lines are never touched.
 from __future__ import annotations
 
 import ast
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -53,6 +52,7 @@ from .findings import Finding
 from .index import Span
 from .inference import CONTAINER, MODULE, PARAMETER, TENSOR_LIKE, dotted, is_true, string_value
 from .settings import DEFAULT, Settings
+from .source import physical_lines as split_lines
 
 
 @dataclass
@@ -780,9 +780,6 @@ class _Fixer:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def split_lines(source: str) -> list[str]:
-    """Physical lines as Python counts them (``\\n``, ``\\r\\n``, ``\\r``), ends kept."""
-    return io.StringIO(source, newline="").readlines()
 
 
 def _newline_of(lines: Sequence[str]) -> str:

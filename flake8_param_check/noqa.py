@@ -7,10 +7,11 @@ codes by prefix, and skips a file with a ``# flake8: noqa`` line that holds noth
 
 from __future__ import annotations
 
-import io
 import re
 import tokenize
 from typing import Mapping
+
+from .source import physical_lines as split_lines
 
 #: flake8's ``defaults.NOQA_INLINE_REGEXP``.
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
@@ -20,9 +21,6 @@ NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[,\s]")
 
 
-def split_lines(source: str) -> list[str]:
-    """The physical lines of ``source`` as Python counts them (``\\n``, ``\\r\\n`` or ``\\r``)."""
-    return io.StringIO(source, newline="").readlines()
 
 
 def file_is_skipped(lines: list[str]) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import tokenize
 from dataclasses import dataclass
 
@@ -30,10 +29,7 @@ def read_source(path: str) -> str:
         return decode_source(handle.read()).text
 
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
 def physical_lines(text: str) -> list[str]:
     """The lines of ``text`` as Python's tokenizer counts them (ends kept): only ``\\n``,
     ``\\r\\n`` and ``\\r`` end a line, unlike ``str.splitlines`` (form feeds, ``\\x85``...)."""
-    return _LINE.findall(text)
+    return io.StringIO(text, newline="").readlines()
