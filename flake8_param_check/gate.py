@@ -51,13 +51,19 @@ def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[
     tensor state of its own (asked only when a ``self.<attr>`` read is left to decide)."""
     gate = Gate(context, info, inherited)
     in_init = init_scope(info, context)
+    # Outside the init scope only TPC002 and TPC005 apply, and both need one of these words in
+    # the method: most classes hold none, and then those methods need no look at all.
+    words_in_class = any(word in context.class_text(info) for word in OUTSIDE_INIT_WORDS)
     for name, function in info.methods.items():
-        if not function.self_assigns:
-            continue
         if name not in in_init:
-            # Only TPC002 and TPC005 apply here, and both need one of these words in the method.
-            if any(word in context.span_text(function.span) for word in OUTSIDE_INIT_WORDS):
+            if (
+                words_in_class
+                and any(word in context.span_text(function.span) for word in OUTSIDE_INIT_WORDS)
+                and function.self_assigns
+            ):
                 return True
+            continue
+        if not function.self_assigns:
             continue
         for target, value in function.self_assigns:
             if not gate.harmless(value, function, TOP):

@@ -14,6 +14,13 @@ from .imports import ImportTable, dotted_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
+#: Statements that hold blocks of statements (definitions aside); ``match`` and ``try ... except*``
+#: where this Python has them.
+_COMPOUND = tuple(
+    getattr(ast, name)
+    for name in ("If", "For", "AsyncFor", "While", "With", "AsyncWith", "Try", "TryStar", "Match")
+    if hasattr(ast, name)
+)
 
 
 @dataclass
@@ -210,6 +217,8 @@ class FileIndex:
 
 def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
     """The statement lists nested in a compound statement (not in a def or class)."""
+    if not isinstance(node, _COMPOUND):
+        return []
     blocks = [block for block in (getattr(node, name, None) for name in _BLOCK_FIELDS) if block]
     blocks.extend(handler.body for handler in getattr(node, "handlers", ()))
     blocks.extend(case.body for case in getattr(node, "cases", ()))
@@ -245,6 +254,8 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
             if key is not None:
                 method.fills.setdefault(key, []).append(node.value)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if not isinstance(node, _COMPOUND):
             continue
         for handler in getattr(node, "handlers", ()):
             if handler.name:

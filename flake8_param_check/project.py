@@ -14,13 +14,16 @@ import ast
 import os
 import re
 
-from .context import FileContext
+from typing import TYPE_CHECKING
+
 from .imports import absolute_module
-from .index import FileIndex
 from .torch_names import TORCH_WORDS
-from .inference import Meaning
 from .settings import Settings
 from .source import physical_lines, read_source
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import FileContext
+    from .inference import Meaning
 
 _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
 #: ``from <dots><module> import <names>`` and ``import <module>`` lines, read from text alone.
@@ -54,10 +57,12 @@ class Project:
     def __init__(self, root: str, settings: Settings) -> None:
         self.root = root
         self.settings = settings
-        self._contexts: dict[str, FileContext | None] = {}
+        self._contexts: dict[str, "FileContext | None"] = {}
         self._resolving: set[str] = set()
         self._tops: dict[str, bool] = {}
         self._torchy: dict[str, bool] = {}
+        #: A file holding one of these can define a Module: torch, or a configured base.
+        self._words = TORCH_WORDS + tuple(base.rpartition(".")[2] for base in settings.module_bases)
 
     @classmethod
     def for_file(cls, path: str, settings: Settings) -> tuple["Project", str]:
@@ -84,7 +89,10 @@ class Project:
                 return candidate
         return None
 
-    def context_for(self, path: str, package: str) -> FileContext | None:
+    def context_for(self, path: str, package: str) -> "FileContext | None":
+        from .context import FileContext  # libcst comes with it: imported once a file needs it
+        from .index import FileIndex
+
         path = os.path.abspath(path)
         if path in self._contexts:
             return self._contexts[path]
@@ -122,18 +130,18 @@ class Project:
             text = read_source(path)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             return False
-        if any(word in text for word in TORCH_WORDS):
+        if any(word in text for word in self._words):
             self._torchy[path] = True
             return True
-        package = package_of(path)[1]
-        imported = list(_IMPORT.findall(text))
-        for level, module, names in _FROM_IMPORT.findall(text):
-            base = absolute_module(module or None, len(level), package)
-            imported.append(base)
-            imported.extend(f"{base}.{name.split()[0]}" for name in names.split(",") if name.split())
-        result = any(self.reaches_torch(name) for name in imported if name and not name.startswith("."))
+        result = self.imports_reach_torch(text, package_of(path)[1])
         self._torchy[path] = result
         return result
+
+    def imports_reach_torch(self, text: str, package: str) -> bool:
+        """Whether a file of ``package`` whose source is ``text`` imports, directly or through
+        its own imports, a project file that mentions torch.  Reads the import lines of the
+        text (those in blocks too), never its tree."""
+        return any(self.reaches_torch(name) for name in imported_names(text, package))
 
     def lookup(self, qualname: str, origin: FileContext) -> Meaning | None:
         """What ``qualname`` (``pkg.layers.Block``) names when a file of this project defines or
@@ -158,6 +166,17 @@ class Project:
             return None
         finally:
             self._resolving.discard(qualname)
+
+
+def imported_names(text: str, package: str) -> list[str]:
+    """The absolute dotted names that ``text`` imports (modules, and ``module.name`` for each
+    name of a ``from`` import on its first line), found in its text."""
+    imported = list(_IMPORT.findall(text))
+    for level, module, names in _FROM_IMPORT.findall(text):
+        base = absolute_module(module or None, len(level), package)
+        imported.append(base)
+        imported.extend(f"{base}.{name.split()[0]}" for name in names.split(",") if name.split())
+    return [name for name in imported if name and not name.startswith(".")]
 
 
 def clear_cache() -> None:

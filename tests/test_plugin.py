@@ -54,3 +54,47 @@ def test_unselected_plugin_does_no_work(tmp_path: Path, monkeypatch: pytest.Monk
 def test_plugin_class_is_thin() -> None:
     assert ParamCheckPlugin.name == "flake8-param-check"
     assert hasattr(ParamCheckPlugin, "add_options") and hasattr(ParamCheckPlugin, "parse_options")
+
+
+def test_code_without_torch_never_imports_libcst(tmp_path: Path) -> None:
+    """On code that cannot hold a Module the plugin costs a few substring searches: libcst (a
+    noticeable import, and many objects for flake8's garbage collections) is never loaded.  A
+    real flake8 run, reporting at exit whether libcst was imported."""
+    (tmp_path / "plain.py").write_text("import os\n\n\nclass A(object):\n    def __init__(self):\n"
+                                       "        self.x = os.getcwd()\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "util.py").write_text("import json\n\n\nclass B(dict):\n    pass\n")
+    (tmp_path / "sitecustomize.py").write_text(
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('LIBCST', 'libcst' in sys.modules))\n"
+    )
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "flake8", "--isolated", "-j1", "--select=TPC"]
+    plain = subprocess.run([*command, "plain.py", "pkg"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert "LIBCST False" in plain.stdout, plain.stdout + plain.stderr
+    (tmp_path / "model.py").write_text(
+        "import torch\nfrom torch import nn\n\nclass M(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.pe = torch.zeros(3)\n"
+    )
+    torchy = subprocess.run([*command, "plain.py", "model.py"], cwd=tmp_path, capture_output=True, text=True,
+                            env=env)
+    assert "model.py:7:9: TPC001" in torchy.stdout and "LIBCST True" in torchy.stdout, torchy.stdout
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_analysis_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    import gc
+
+    from flake8_param_check.analysis import analyze
+
+    source = ("import torch\nfrom torch import nn\n\nclass M(nn.Module):\n    def __init__(self):\n"
+              "        super().__init__()\n        self.pe = torch.zeros(3)\n")
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        assert [f.code for f in analyze(source).findings] == ["TPC001"]
+        assert analyze("class (:\n").error is not None
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

@@ -631,6 +631,32 @@ def test_module_bases_naming_a_project_class(tmp_path: Path) -> None:
     assert via_analyze(tmp_path, files, checked, configured) == expected_in(files, checked)
 
 
+def test_module_bases_reached_through_files_without_torch(tmp_path: Path) -> None:
+    # Neither file mentions torch: model.py can hold a Module only through layers.py, whose base
+    # is a configured library class.  The text-only pre-check must follow that too.
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/layers.py": (
+            "from somelib import LibBase\n\n\n"
+            "class BaseHead(LibBase):\n"
+            "    pass\n\n\n"
+            "class Block(LibBase):\n"
+            "    pass\n"
+        ),
+        "pkg/model.py": (
+            "from .layers import BaseHead, Block\n\n\n"
+            "class Net(BaseHead):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.blocks = [Block(), Block()]  # expect: TPC003\n"
+        ),
+    }
+    write_tree(tmp_path, files)
+    configured = Settings(module_bases=frozenset({"somelib.LibBase"}))
+    assert via_analyze(tmp_path, files, ["pkg/model.py"], DEFAULT) == set()
+    assert via_analyze(tmp_path, files, ["pkg/model.py"], configured) == expected_in(files, ["pkg/model.py"])
+
+
 # -- each file is read once per process -------------------------------------------------------
 
 
