@@ -113,8 +113,9 @@ class FileContext(Resolver):
         local_class = self.index.find_class(root, scope) if root not in self.index.imports.aliases else None
         if local_class is not None:
             if not rest:
-                ref = ClassRef(self, local_class)
-                return ("module_class", ref) if ref.is_module() else ("class", ref)
+                # Whether it is a Module is asked only where it matters (``ClassRef.is_module``):
+                # deciding it may read the files of its bases.
+                return ("class", ClassRef(self, local_class))
             if "." not in rest and rest in local_class.methods:
                 return ("function", FunctionRef(self, local_class.methods[rest]))
             return None
@@ -158,8 +159,8 @@ class FileContext(Resolver):
         if meaning is None:
             return False
         kind, payload = meaning
-        if kind == "module_class":
-            return True
+        if kind == "class":
+            return payload.is_module()
         if kind == "qualified":
             return self.is_module_qualname(payload)
         return False
@@ -168,7 +169,7 @@ class FileContext(Resolver):
         """The classes of the project that ``info`` inherits from directly."""
         for base in info.bases:
             meaning = self.lookup(base, info.scope)
-            if meaning is not None and meaning[0] in ("module_class", "class"):
+            if meaning is not None and meaning[0] == "class":
                 yield meaning[1]
 
     def inherits_torch_layer(self, info: ClassInfo, depth: int = 0) -> bool:
@@ -181,7 +182,7 @@ class FileContext(Resolver):
             kind, payload = meaning
             if kind == "qualified" and payload not in tn.MODULE_BASES and tn.is_torch_module_class(payload):
                 return True
-            if kind in ("module_class", "class") and depth < 20:
+            if kind == "class" and depth < 20:
                 if payload.context.inherits_torch_layer(payload.info, depth + 1):
                     return True
         return False
@@ -238,8 +239,8 @@ class FileContext(Resolver):
             if payload in tn.PARAMETER_CLASSES or payload in tn.BUFFER_CLASSES:
                 return mode != TOP
             return mode == ANY and self.is_module_qualname(payload)
-        if kind == "module_class":
-            return mode == ANY
+        if kind == "class":
+            return mode == ANY and payload.is_module()
         if kind == "function":
             ref: FunctionRef = payload
             owner = ref.info.owner

@@ -591,7 +591,7 @@ class Walker:
         kind, payload = meaning
         if kind == "qualified":
             return self.call_qualified(payload, call, args)
-        if kind == "module_class":
+        if kind == "class" and payload.is_module():
             self.consume(args)
             return Val(MODULE)
         if kind == "function":
@@ -672,6 +672,6 @@ class Walker:
         return None
 
 
-#: What a name means: ("qualified", "torch.zeros"), ("module_class", ClassRef),
-#: ("class", ClassRef) or ("function", FunctionRef); see ``FileContext.lookup``.
+#: What a name means: ("qualified", "torch.zeros"), ("class", ClassRef) or ("function",
+#: FunctionRef); see ``FileContext.lookup``.
 Meaning = tuple

@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
 #: ``from <dots><module> import <names>`` and ``import <module>`` lines, read from text alone.
-_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)", re.M)
-_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w.]+)", re.M)
+_FROM_IMPORT = re.compile(r"[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)")
+_IMPORT = re.compile(r"[ \t]*import[ \t]+([\w.]+)")
 _MAX_DEPTH = 32
 
 
@@ -61,6 +61,7 @@ class Project:
         self._resolving: set[str] = set()
         self._tops: dict[str, bool] = {}
         self._torchy: dict[str, bool] = {}
+        self._reaches: dict[str, bool] = {}
         #: A file holding one of these can define a Module: torch, or a configured base.
         self._words = TORCH_WORDS + tuple(base.rpartition(".")[2] for base in settings.module_bases)
 
@@ -111,6 +112,12 @@ class Project:
     def reaches_torch(self, qualname: str) -> bool:
         """Whether the project file that ``qualname`` comes from mentions torch, or imports
         (transitively) a project file that does.  Reads text only, each file once."""
+        known = self._reaches.get(qualname)
+        if known is None:
+            known = self._reaches[qualname] = self._name_reaches_torch(qualname)
+        return known
+
+    def _name_reaches_torch(self, qualname: str) -> bool:
         parts = qualname.split(".")
         if qualname.startswith(".") or not self.has_top_level(parts[0]):
             return False
@@ -171,11 +178,27 @@ class Project:
 def imported_names(text: str, package: str) -> list[str]:
     """The absolute dotted names that ``text`` imports (modules, and ``module.name`` for each
     name of a ``from`` import on its first line), found in its text."""
-    imported = list(_IMPORT.findall(text))
-    for level, module, names in _FROM_IMPORT.findall(text):
-        base = absolute_module(module or None, len(level), package)
-        imported.append(base)
-        imported.extend(f"{base}.{name.split()[0]}" for name in names.split(",") if name.split())
+    imported: list[str] = []
+    # Only the lines holding the word: a fast substring search finds them, where a multi-line
+    # regex would try every line of the file.
+    find = text.find
+    at = find("import")
+    while at != -1:
+        start = text.rfind("\n", 0, at) + 1
+        end = find("\n", at)
+        if end == -1:
+            end = len(text)
+        match = _FROM_IMPORT.match(text, start, end)
+        if match is not None:
+            level, module, names = match.groups()
+            base = absolute_module(module or None, len(level), package)
+            imported.append(base)
+            imported.extend(f"{base}.{name.split()[0]}" for name in names.split(",") if name.split())
+        else:
+            match = _IMPORT.match(text, start, end)
+            if match is not None:
+                imported.append(match.group(1))
+        at = find("import", end)
     return [name for name in imported if name and not name.startswith(".")]
 
 
