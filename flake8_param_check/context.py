@@ -234,7 +234,7 @@ class FileContext(Resolver):
         if kind == "qualified":
             if payload in tn.TENSOR_FUNCTIONS or payload in tn.TENSOR_CLASSES or payload in tn.VARIABLE_CLASSES:
                 return True
-            if payload.startswith(tn.INIT_PREFIXES) or payload in ("copy.deepcopy", "copy.copy"):
+            if payload.startswith(tn.INIT_PREFIXES) or payload in tn.COPY_FUNCTIONS:
                 return True
             if payload in tn.PARAMETER_CLASSES or payload in tn.BUFFER_CLASSES:
                 return mode != TOP
@@ -246,6 +246,11 @@ class FileContext(Resolver):
             owner = ref.info.owner
             return not Gate(ref.context, owner, lambda: True).returns_harmless(ref.info, mode)
         return False
+
+    def copies_argument(self, name: str) -> bool:
+        """Whether calling the dotted ``name`` gives a copy of its first argument (``deepcopy``)."""
+        meaning = self.lookup(name)
+        return meaning is not None and meaning[0] == "qualified" and meaning[1] in tn.COPY_FUNCTIONS
 
     # --- parsing ---------------------------------------------------------------------------
 

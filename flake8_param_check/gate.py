@@ -27,6 +27,7 @@ import ast
 import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from . import torch_names as tn
 from .imports import dotted_name
 from .index import ClassInfo, FunctionInfo
 
@@ -39,6 +40,9 @@ TOP, TENSORISH, ANY = 0, 1, 2
 _TENSOR_WORDS = ("Tensor", "Parameter")
 #: Properties that turn a tensor into another one.
 _TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
+#: Methods of a tensor that give a tensor besides ``torch_names.TENSOR_METHODS`` and the
+#: in-place ones (see ``inference.Walker.call_method``).
+_TENSOR_GIVING = frozenset({"requires_grad_", "detach"})
 _IN_PROGRESS = object()
 _REGISTRATION = re.compile(
     r"(?:register_buffer|register_parameter|add_module|register_module|add_state|setattr)"
@@ -227,14 +231,27 @@ class Gate:
         if name is not None:
             root, _, rest = name.partition(".")
             if root == function.self_name and self.owner is not None:
-                method = self.owner.methods.get(rest) if "." not in rest else None
-                return method is not None and self.returns_harmless(method, mode)
-            if root not in function.local_values and root not in tensor_arguments(function):
+                if "." not in rest:
+                    method = self.owner.methods.get(rest)
+                    return method is not None and self.returns_harmless(method, mode)
+                # ``self.<attr>.<method>(...)``: a method of a value, below
+            elif root not in function.local_values and root not in tensor_arguments(function):
+                if self.context.copies_argument(name):
+                    first = node.args[0] if node.args else None
+                    return first is None or (
+                        not isinstance(first, ast.Starred) and self.harmless(first, function, mode)
+                    )
                 return not self.context.call_may_give(name, mode)
         if isinstance(func, ast.Attribute):
-            # A method of some value: a tensor when the value is a tensor or a Parameter
-            # (``p.half()``); a Module only when it is one (``layer.to(dev)``, in a container).
-            return self.harmless(func.value, function, ANY if mode == ANY else TENSORISH)
+            # A method of some value: a tensor when the value is a tensor or a Parameter and
+            # the method gives one (``p.half()``, not ``w.numel()``); a Module only when the value
+            # is one and the method gives it back (``layer.to(dev)``, in a container).
+            method = func.attr
+            gives_tensor = method in tn.TENSOR_METHODS or method in _TENSOR_GIVING or tn.is_inplace_method(method)
+            gives_module = mode == ANY and method in tn.MODULE_SELF_METHODS
+            if not (gives_tensor or gives_module):
+                return True
+            return self.harmless(func.value, function, ANY if gives_module else TENSORISH)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
 
 

@@ -282,10 +282,14 @@ def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo)
         method.local_values.setdefault(target.id, []).append(value)
     elif isinstance(target, (ast.Tuple, ast.List)):
         values: list[ast.expr | None]
-        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) and not any(
+            isinstance(e, ast.Starred) for e in value.elts
+        ):
             values = list(value.elts)
         else:
-            values = [value] * len(target.elts)
+            # ``a, b = f()``: inference pairs targets with values only for a literal of the same
+            # length, and otherwise knows nothing of either target.
+            values = [None] * len(target.elts)
         for sub_target, sub_value in zip(target.elts, values):
             _note_target(sub_target, sub_value, method)
     elif isinstance(target, ast.Starred):

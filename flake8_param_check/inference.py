@@ -624,7 +624,7 @@ class Walker:
             return tensor(trainable=requires_grad is not None and is_true(requires_grad.value))
         if qualname.startswith(tn.INIT_PREFIXES):
             return args[0] if args else None
-        if qualname in ("copy.deepcopy", "copy.copy"):
+        if qualname in tn.COPY_FUNCTIONS:
             source = args[0] if args else None
             if source is not None and source.kind != CONTAINER:
                 return Val(source.kind, trainable=source.trainable)

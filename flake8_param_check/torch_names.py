@@ -209,6 +209,10 @@ TENSOR_METHODS: frozenset[str] = CONVERSION_METHODS | frozenset(
 TENSOR_PROPERTIES: frozenset[str] = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
 
 #: In-place methods (``x.mul_(2)``) return the tensor itself, so a Parameter stays a Parameter.
+#: Functions that give a copy of their first argument: a tensor for a tensor, a Module for a Module.
+COPY_FUNCTIONS: frozenset[str] = frozenset({"copy.deepcopy", "copy.copy"})
+
+
 def is_inplace_method(name: str) -> bool:
     return name.endswith("_") and not name.endswith("__")
 

@@ -44,7 +44,54 @@ class M(nn.Module):
     def _fill(self):
         self.heads["a"] = nn.Linear(1, 1)
 """,
+    # Unpacking a call, a tensor's methods that give no tensor, copies of arguments.
+    """import copy
+from copy import deepcopy
+
+import torch
+from torch import nn
+
+def pair():
+    return torch.zeros(1), nn.Linear(1, 1)
+
+class M(nn.Module):
+    def __init__(self, layer, t: torch.Tensor):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(2))
+        self.a, self.b = pair()
+        x, y = torch.zeros(1), torch.ones(1)
+        self.x = x
+        self.n = self.w.numel() * self.w.size(0)
+        self.h = self.w.half()
+        self.d = self.w.detach()
+        self.c = deepcopy(t)
+        self.m = copy.copy(layer)
+        self.ms = [deepcopy(nn.Linear(1, 1))]
+        self.names = [self.w.size().index(n) for n in range(2)]
+""",
 ]
+
+#: Classes the gate stops: whatever inference makes of them, no rule can report anything.
+STOPPED = """import copy
+from copy import deepcopy
+
+import torch
+from torch import nn
+
+def pair():
+    return torch.zeros(1), nn.Linear(1, 1)
+
+class M(nn.Conv2d):
+    def __init__(self, model, names):
+        super().__init__(1, 1, 1)
+        self.a, self.b = pair()
+        self.n = self.weight[0].numel() ** -0.5
+        self.shape = self.weight.size()
+        self.ema = deepcopy(model)
+        self.copied = copy.copy(names)
+        self.ends = [self.names.index(n) for n in names]
+        self.pool = self.head.feat_mult()
+"""
 
 
 def both(source: str) -> tuple[list, list]:
@@ -76,3 +123,21 @@ def test_gate_changes_no_finding_on_generated_modules(case) -> None:  # type: ig
 def test_gate_changes_no_finding_on_messy_modules(source: str) -> None:
     gated, full = both(source)
     assert gated == full
+
+
+def test_extra_examples_hold_findings() -> None:
+    found = {(f.line, f.code) for f in analyze(EXTRA[1]).findings}
+    assert {(16, "TPC001"), (18, "TPC005"), (19, "TPC001"), (20, "TPC001"), (22, "TPC003")} <= found
+    assert not {line for line, _ in found} & {14, 17, 21, 23}
+
+
+def test_gate_stops_what_inference_cannot_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flake8_param_check import context
+
+    parsed: list[str] = []
+    real = context.parse_segment
+    monkeypatch.setattr(context, "parse_segment", lambda text: parsed.append(text) or real(text))
+    assert analyze(STOPPED).findings == []
+    assert parsed == []  # the gate let nothing through to libcst
+    assert analyze(STOPPED, settings=UNGATED).findings == []
+    assert parsed  # and without it, the class is parsed and still gives nothing
