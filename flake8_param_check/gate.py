@@ -58,6 +58,7 @@ def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[
     # Outside the init scope only TPC002 and TPC005 apply, and both need one of these words in
     # the method: most classes hold none, and then those methods need no look at all.
     words_in_class = any(word in context.class_text(info) for word in OUTSIDE_INIT_WORDS)
+    init_methods = [function for name, function in info.methods.items() if name in in_init]
     for name, function in info.methods.items():
         if name not in in_init:
             if (
@@ -72,7 +73,9 @@ def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[
         for target, value in function.self_assigns:
             if not gate.harmless(value, function, TOP):
                 return True
-            if _is_container(value) and not gate.fills_harmless(f"self.{target.attr}", info.methods.values()):
+            # Only what the init scope adds counts: other methods are walked from a copy of
+            # the state ``__init__`` leaves, and what they add to it is never judged.
+            if _is_container(value) and not gate.fills_harmless(f"self.{target.attr}", init_methods):
                 return True
     return False
 
@@ -269,5 +272,16 @@ def tensor_arguments(function: FunctionInfo) -> frozenset[str]:
 
 
 def _mentions_tensor(annotation: ast.expr) -> bool:
-    text = annotation.id if isinstance(annotation, ast.Name) else ast.dump(annotation)
-    return any(word in text for word in _TENSOR_WORDS)
+    """Whether a name, attribute or string in ``annotation`` holds ``Tensor`` or ``Parameter``."""
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Name):
+            text = node.id
+        elif isinstance(node, ast.Attribute):
+            text = node.attr
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if any(word in text for word in _TENSOR_WORDS):
+            return True
+    return False

@@ -91,6 +91,11 @@ class M(nn.Conv2d):
         self.copied = copy.copy(names)
         self.ends = [self.names.index(n) for n in names]
         self.pool = self.head.feat_mult()
+        self.cache = {}
+
+    def forward(self, x):
+        self.cache["k"] = self.weight[:, 0]
+        return x
 """
 
 
