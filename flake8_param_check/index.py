@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .imports import ImportTable, dotted_name
 
@@ -23,9 +24,10 @@ _COMPOUND = tuple(
 )
 
 
-@dataclass
-class Span:
-    """Lines ``start``..``end`` (1-based, inclusive) of a definition indented by ``indent`` columns."""
+class Span(NamedTuple):
+    """Lines ``start``..``end`` (1-based, inclusive) of a definition indented by ``indent`` columns.
+    A tuple of ints, which the garbage collector stops tracking: outlines kept for a whole run
+    then add little to its full passes."""
 
     start: int
     end: int
@@ -130,7 +132,7 @@ class FileIndex:
 
     def __init__(self, tree: ast.Module, lines: list[str], package: str | None = None, deep: bool = True,
                  module: str | None = None) -> None:
-        self.lines = lines
+        self.lines: "list[str] | tuple[str, ...]" = lines
         self.package = package
         self.module = module  #: the file's dotted module name, if known
         #: Also look inside function bodies (for local classes and imports).  A file that does
@@ -187,6 +189,7 @@ class FileIndex:
         """Drop the ``ast`` of every definition (a file kept only to answer other files'
         questions): a long run then holds outlines, not trees, which also keeps the garbage
         collector's full passes cheap.  Nodes are read again from the lines when asked."""
+        self.lines = tuple(self.lines)  # a tuple of str is not tracked by the collector
         for info in self.classes:
             info._node = None
             for method in info.methods.values():
