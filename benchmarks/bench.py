@@ -35,6 +35,7 @@ DIST = "flake8-param-check"
 BASE_SELECT = "--select=E,F,W,C90"
 PLUGIN_SELECT = "--select=E,F,W,C90,TPC"
 SECTIONS = ("flake8", "cli", "torchfix", "memory")
+FLAKE8_CORPORA = ("transformers", "timm", "stdlib")
 
 
 # ---------------------------------------------------------------- measuring
@@ -224,9 +225,10 @@ def toggle_check(c: Corpus) -> str:
     )
 
 
-def run_flake8(corpora: dict[str, Corpus], runs: int, rep: Report, results: dict) -> None:
+def run_flake8(corpora: dict[str, Corpus], runs: int, rep: Report, results: dict,
+               names: tuple[str, ...] = FLAKE8_CORPORA) -> None:
     rows = []
-    for name in ("transformers", "timm", "stdlib"):
+    for name in names:
         c = corpora[name]
         print(f"flake8 on {c.label}: {len(c.paths)} files, {c.lines:,} lines", file=sys.stderr)
         res = bench(flake8_cmds(c), runs)
@@ -365,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         "(default 20,000; 5,000 with --quick)",
     )
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
+    parser.add_argument("--corpus", choices=FLAKE8_CORPORA, action="append",
+                        help="the flake8 section on these corpora only (e.g. more --runs for the stdlib)")
     args = parser.parse_args(argv)
     limit = args.files or (300 if args.quick else None)
     sections = args.only or SECTIONS
@@ -382,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     rep, results = Report(), {}
     print(f"# flake8-param-check benchmarks\n\n{versions()}\n", flush=True)
     if "flake8" in sections:
-        run_flake8(corpora, args.runs, rep, results)
+        run_flake8(corpora, args.runs, rep, results, tuple(args.corpus or FLAKE8_CORPORA))
     if "cli" in sections:
         run_cli(corpora, args.runs, rep, results)
     if "torchfix" in sections:
