@@ -27,8 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
 #: ``from <dots><module> import <names>`` and ``import <module>`` lines, read from text alone.
-_FROM_IMPORT = re.compile(r"[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)")
-_IMPORT = re.compile(r"[ \t]*import[ \t]+([\w.]+)")
+_FROM_IMPORT = re.compile(r"[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]*(\(?)")
+_COMMENT = re.compile(r"#[^\n]*")
+_IMPORT = re.compile(r"[ \t]*import[ \t]+([\w., \t]+)")
 _MAX_DEPTH = 32
 
 
@@ -190,14 +191,20 @@ def imported_names(text: str, package: str) -> list[str]:
             end = len(text)
         match = _FROM_IMPORT.match(text, start, end)
         if match is not None:
-            level, module, names = match.groups()
+            level, module, paren = match.groups()
+            if paren:  # ``from m import (`` runs to its ``)``, over as many lines as it takes
+                close = find(")", match.end())
+                end = len(text) if close == -1 else close
+            names = _COMMENT.sub("", text[match.end() : end]).replace("\\", " ")
             base = absolute_module(module or None, len(level), package)
             imported.append(base)
-            imported.extend(f"{base}.{name.split()[0]}" for name in names.split(",") if name.split())
+            imported.extend(
+                f"{base}.{name.split()[0]}" for name in names.split(",") if name.split() and name.split()[0] != "*"
+            )
         else:
             match = _IMPORT.match(text, start, end)
-            if match is not None:
-                imported.append(match.group(1))
+            if match is not None:  # ``import a.b, c as d``
+                imported.extend(name.split()[0] for name in match.group(1).split(",") if name.split())
         at = find("import", end)
     return [name for name in imported if name and not name.startswith(".")]
 

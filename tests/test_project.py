@@ -657,6 +657,37 @@ def test_module_bases_reached_through_files_without_torch(tmp_path: Path) -> Non
     assert via_analyze(tmp_path, files, ["pkg/model.py"], configured) == expected_in(files, ["pkg/model.py"])
 
 
+def test_file_without_torch_reaching_it_through_any_import_form(tmp_path: Path) -> None:
+    # model.py never mentions torch; each import form must still lead to layers.py, which does.
+    layers = (
+        "from torch import nn\n\n\n"
+        "class Block(nn.Module):\n"
+        "    pass\n"
+    )
+    forms = {
+        "import os, pkg.layers": "pkg.layers.Block",
+        "import os\nimport pkg.layers as lay": "lay.Block",
+        "from pkg import (\n    os_path,\n    layers,\n)": "layers.Block",
+        "from .layers import (\n    Block,\n)": "Block",
+    }
+    for number, (imports, base) in enumerate(forms.items()):
+        files = {
+            "pkg/__init__.py": "",
+            "pkg/os_path.py": "",
+            "pkg/layers.py": layers,
+            "pkg/model.py": (
+                f"{imports}\n\n\n"
+                f"class Net({base}):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                f"        self.blocks = [{base}(), {base}()]  # expect: TPC003\n"
+            ),
+        }
+        root = tmp_path / str(number)
+        write_tree(root, files)
+        assert via_analyze(root, files, ["pkg/model.py"], DEFAULT) == expected_in(files, ["pkg/model.py"]), imports
+
+
 # -- each file is read once per process -------------------------------------------------------
 
 
