@@ -220,8 +220,10 @@ class _Fixer:
             return FixResult(source, error=f"{type(exc).__name__}: {exc}")
         self.tree = tree
         detailed = analyze_detailed(source, path=self.path, settings=self.settings, tree=tree, complete=True)
-        if detailed.error or detailed.context is None:
-            return FixResult(source, error=detailed.error or "the file could not be analysed")
+        if detailed.error:
+            return FixResult(source, error=detailed.error)
+        if detailed.context is None:  # code that cannot hold a Module class: nothing to fix
+            return FixResult(source)
         self.context = detailed.context
         chosen: list[Reported] = []
         seen: set[Finding] = set()

@@ -542,6 +542,7 @@ def test_fix_rewrites_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bom = write(tmp_path / "bom.py", b"\xef\xbb\xbf" + BUGGY.encode())
     latin = write(tmp_path / "latin.py", ("# -*- coding: latin-1 -*-\n# \xe9\n" + BUGGY).encode("latin-1"))
     kept = write(tmp_path / "kept.py", BUGGY.replace("zeros(3)\n", "zeros(3)  # noqa: TPC001\n"))
+    plain = write(tmp_path / "plain.py", "import os\n\n\nclass A(dict):\n    x = os.sep\n")  # no torch
     crlf.chmod(0o640)
     code, out, err = run_main(capsys, "--fix", ".")
     assert (code, out) == (0, "")
@@ -551,7 +552,8 @@ def test_fix_rewrites_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert bom.read_bytes().startswith(b"\xef\xbb\xbf") and FIXED_LINE.encode() in bom.read_bytes()
     assert "# \xe9" in latin.read_bytes().decode("latin-1") and FIXED_LINE in latin.read_text("latin-1")
     assert "noqa: TPC001" in kept.read_text() and FIXED_LINE not in kept.read_text()
-    assert sorted(os.listdir(tmp_path)) == ["bom.py", "crlf.py", "kept.py", "latin.py"]
+    assert plain.read_text() == "import os\n\n\nclass A(dict):\n    x = os.sep\n"
+    assert sorted(os.listdir(tmp_path)) == ["bom.py", "crlf.py", "kept.py", "latin.py", "plain.py"]
 
 
 def test_fix_read_only_file_is_one_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -478,3 +478,12 @@ def test_no_findings_returns_input():
     source = "import torch\n\nx = torch.zeros(1)\n"
     result = fix_source(source)
     assert result.source is source and not result.changed
+
+
+def test_code_that_cannot_hold_a_module_is_left_alone_without_error(tmp_path) -> None:
+    source = "import os\n\n\nclass A(dict):\n    def __init__(self):\n        self.x = os.sep\n"
+    path = tmp_path / "plain.py"
+    path.write_text(source)
+    for where in (None, str(path)):
+        result = fix_source(source, path=where)
+        assert (result.source, result.error, result.changed) == (source, None, False)
