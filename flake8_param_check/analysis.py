@@ -19,7 +19,6 @@ from .findings import Analysis, Finding
 from .project import Project, module_of
 from .settings import DEFAULT, Settings
 from .source import physical_lines
-from .torch_names import TORCH_WORDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checker import Binding, ClassSummary
@@ -94,9 +93,10 @@ def analyze_detailed(
     try:
         if tree is None:
             tree = ast.parse(source)
-        if not _may_hold_modules(source, path, settings):
+        deep = settings.mentions_torch(source)
+        if not deep and not _imports_reach_torch(source, path, settings):
             return Detailed(None)
-        context = file_context(source, path, settings, tree)
+        context = file_context(source, path, settings, tree, deep)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return Detailed(None, error=_describe(exc))
     # libcst comes with these: a run over code that never reaches torch does not import it.
@@ -146,36 +146,26 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
-def _mentions_torch(source: str, settings: Settings) -> bool:
-    return any(word in source for word in TORCH_WORDS) or any(
-        base.rpartition(".")[2] in source for base in settings.module_bases
-    )
-
-
-def _may_hold_modules(source: str, path: str | None, settings: Settings) -> bool:
-    """Whether ``source`` can define an nn.Module class at all: it mentions torch (or a
-    configured base), or it imports from a file of its project that does, directly or through
-    that file's own imports.  Read from the text alone, so that code without torch (most of
-    what flake8 is run on) costs a few substring searches and no outline."""
-    if _mentions_torch(source, settings):
-        return True
+def _imports_reach_torch(source: str, path: str | None, settings: Settings) -> bool:
+    """For a file that does not mention torch: whether it imports from a file of its project
+    that does, directly or through that file's own imports, the only way it can define an
+    nn.Module class.  Read from the text alone, so that code without torch (most of what flake8
+    is run on) costs a few substring searches and no outline."""
     if path is None or not settings.cross_file:
         return False
     project, package = Project.for_file(path, settings)
     return project.imports_reach_torch(source, package)
 
 
-def file_context(source: str, path: str | None, settings: Settings, tree: ast.Module | None) -> "FileContext":
+def file_context(source: str, path: str | None, settings: Settings, tree: ast.Module, deep: bool) -> "FileContext":
+    """``deep``: the source mentions torch (see :class:`.index.FileIndex`)."""
     from .context import FileContext
     from .index import FileIndex
 
-    if tree is None:
-        tree = ast.parse(source)
     project = None
     package = module = None
     if path is not None and settings.cross_file:
         project, package = Project.for_file(path, settings)
         module = module_of(path, package)
-    deep = _mentions_torch(source, settings)
     return FileContext(FileIndex(tree, physical_lines(source), package, deep, module), settings, project)
 

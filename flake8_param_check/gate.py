@@ -40,9 +40,6 @@ TOP, TENSORISH, ANY = 0, 1, 2
 _TENSOR_WORDS = ("Tensor", "Parameter")
 #: Properties that turn a tensor into another one.
 _TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
-#: Methods of a tensor that give a tensor besides ``torch_names.TENSOR_METHODS`` and the
-#: in-place ones (see ``inference.Walker.call_method``).
-_TENSOR_GIVING = frozenset({"requires_grad_", "detach"})
 _IN_PROGRESS = object()
 _REGISTRATION = re.compile(
     r"(?:register_buffer|register_parameter|add_module|register_module|add_state|setattr)"
@@ -250,7 +247,7 @@ class Gate:
             # the method gives one (``p.half()``, not ``w.numel()``); a Module only when the value
             # is one and the method gives it back (``layer.to(dev)``, in a container).
             method = func.attr
-            gives_tensor = method in tn.TENSOR_METHODS or method in _TENSOR_GIVING or tn.is_inplace_method(method)
+            gives_tensor = tn.method_may_give_tensor(method)
             gives_module = mode == ANY and method in tn.MODULE_SELF_METHODS
             if not (gives_tensor or gives_module):
                 return True

@@ -650,7 +650,7 @@ class Walker:
                 if args and args[0] is not None and args[0].kind == CONTAINER:
                     receiver.elements.extend(args[0].elements)
             return None
-        if receiver.kind not in TENSOR_LIKE:
+        if receiver.kind not in TENSOR_LIKE or not tn.method_may_give_tensor(method):
             return None
         if method == "requires_grad_":
             flag = call.args[0].value if call.args else None

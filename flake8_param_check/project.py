@@ -17,7 +17,6 @@ import re
 from typing import TYPE_CHECKING
 
 from .imports import absolute_module
-from .torch_names import TORCH_WORDS
 from .settings import Settings
 from .source import physical_lines, read_source
 
@@ -63,8 +62,6 @@ class Project:
         self._tops: dict[str, bool] = {}
         self._torchy: dict[str, bool] = {}
         self._reaches: dict[str, bool] = {}
-        #: A file holding one of these can define a Module: torch, or a configured base.
-        self._words = TORCH_WORDS + tuple(base.rpartition(".")[2] for base in settings.module_bases)
 
     @classmethod
     def for_file(cls, path: str, settings: Settings) -> tuple["Project", str]:
@@ -138,7 +135,7 @@ class Project:
             text = read_source(path)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             return False
-        if any(word in text for word in self._words):
+        if self.settings.mentions_torch(text):
             self._torchy[path] = True
             return True
         result = self.imports_reach_torch(text, package_of(path)[1])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .torch_names import TORCH_WORDS
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -16,6 +18,13 @@ class Settings:
     #: Skip classes that the cheap ``ast`` look (:mod:`.gate`) shows cannot hold a finding.
     #: Only ``scripts/gate_check.py`` turns it off, to show that it changes no finding.
     gate: bool = True
+
+    def mentions_torch(self, text: str) -> bool:
+        """Whether ``text`` holds a word without which a file cannot define a Module class on its
+        own: torch's and the built-in libraries' (``TORCH_WORDS``), or a configured base's name."""
+        return any(word in text for word in TORCH_WORDS) or any(
+            base.rpartition(".")[2] in text for base in self.module_bases
+        )
 
 
 DEFAULT = Settings()

@@ -67,7 +67,7 @@ NN_NON_MODULE_PACKAGES: tuple[str, ...] = (
 )
 
 #: Words without which a file can define a Module only through a base class from another file
-#: (see ``analysis.file_context``): torch itself and the libraries whose bases are built in.
+#: (see ``Settings.mentions_torch``): torch itself and the libraries whose bases are built in.
 TORCH_WORDS: tuple[str, ...] = ("torch", "lightning", "transformers", "torchmetrics")
 
 #: Attributes that a framework documents as plain tensors: never a finding.
@@ -215,6 +215,12 @@ COPY_FUNCTIONS: frozenset[str] = frozenset({"copy.deepcopy", "copy.copy"})
 
 def is_inplace_method(name: str) -> bool:
     return name.endswith("_") and not name.endswith("__")
+
+
+def method_may_give_tensor(name: str) -> bool:
+    """Whether a tensor's method ``name`` may give a tensor: in-place methods give the tensor
+    itself; ``numel()``, ``size()``, ``item()`` and the rest give no tensor."""
+    return name in TENSOR_METHODS or name in ("requires_grad_", "detach") or is_inplace_method(name)
 
 
 #: Methods of a Module that return the Module itself.
