@@ -1,9 +1,10 @@
 """Source text in, findings out: the one code path every route shares.
 
-source -> ``ast`` outline (:mod:`.index`) -> Module classes (:mod:`.context`) -> a cheap look at
-each (:mod:`.gate`) -> libcst parse of the classes that may hold a finding -> class walk and tensor
-inference (:mod:`.checker`, :mod:`.inference`) -> rules (:mod:`.rules`) ->
-:class:`~.findings.Finding` s, which flake8, the CLI and the fixer use.
+source -> ``ast`` outline (:mod:`.index`) -> Module classes (:mod:`.symbols`, :mod:`.project`) ->
+a cheap look at each (:mod:`.gate`) -> libcst parse of the classes that may hold a finding
+(:mod:`.session`) -> class walk and tensor inference (:mod:`.classwalk`, :mod:`.inference`) ->
+rules (:mod:`.rules`) -> :class:`~.findings.Finding` s, which flake8, the CLI and the fixer use.
+See ``docs/architecture.md``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from .settings import DEFAULT, Settings
 from .source import physical_lines
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .checker import Binding, ClassSummary
-    from .context import FileContext
+    from .classwalk import Binding, ClassSummary
+    from .session import Session
+    from .symbols import FileSymbols
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Reported:
 
 @dataclass
 class Detailed:
-    context: FileContext | None
+    session: Session | None
     reported: list[Reported] = field(default_factory=list)
     error: str | None = None
 
@@ -56,8 +58,8 @@ def analyze(
     """
     with _collector_paused():
         detailed = analyze_detailed(source, path=path, settings=settings, tree=tree)
-        if detailed.context is not None:
-            detailed.context.close()
+        if detailed.session is not None:
+            detailed.session.close()
     return Analysis(sorted({r.finding for r in detailed.reported}), detailed.error)
 
 
@@ -96,32 +98,33 @@ def analyze_detailed(
         deep = settings.mentions_torch(source)
         if not deep and not _imports_reach_torch(source, path, settings):
             return Detailed(None)
-        context = file_context(source, path, settings, tree, deep)
+        symbols = file_symbols(source, path, settings, tree, deep)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return Detailed(None, error=_describe(exc))
     # libcst comes with these: a run over code that never reaches torch does not import it.
     from .gate import worth_parsing
     from .inference import Budget
     from .rules import judge
+    from .session import Session
 
-    context.complete = complete
-    result = Detailed(context)
+    session = Session(symbols, complete=complete)
+    result = Detailed(session)
     try:
-        for info in context.index.classes:
+        for info in symbols.index.classes:
             if not info.bases:
                 continue
             # The gate first: it reads nothing else, where deciding Module-ness may read the
             # files that define the bases.
-            inherited = partial(context.inherits_state, info)
-            if settings.gate and not worth_parsing(info, context, inherited):
+            inherited = partial(symbols.inherits_state, info)
+            if settings.gate and not worth_parsing(info, symbols, inherited):
                 continue
-            if not context.is_module_class(info):
+            if not symbols.is_module_class(info):
                 continue
-            summary = context.summary(info)
+            summary = session.class_summary(info)
             if summary is None:
                 continue
             for binding, code, fields in judge(summary):
-                line, col = context.position(binding.span, binding.target)
+                line, col = session.position(binding.span, binding.target)
                 finding = Finding(line, col, code, binding.attr, tuple(sorted(fields.items())))
                 result.reported.append(Reported(finding, binding, summary))
     except Budget:
@@ -130,8 +133,8 @@ def analyze_detailed(
         result.error = "analysis stopped: nesting too deep"
     except Exception as exc:  # a bug of ours must never stop a lint run
         result.error = f"internal error: {_describe(exc)}"
-    if result.error is None and context.unparsed:
-        lines = ", ".join(map(str, sorted(set(context.unparsed))[:5]))
+    if result.error is None and session.unparsed:
+        lines = ", ".join(map(str, sorted(set(session.unparsed))[:5]))
         result.error = f"not checked: libcst cannot parse the definition at line {lines}"
     return result
 
@@ -157,15 +160,15 @@ def _imports_reach_torch(source: str, path: str | None, settings: Settings) -> b
     return project.imports_reach_torch(source, package)
 
 
-def file_context(source: str, path: str | None, settings: Settings, tree: ast.Module, deep: bool) -> "FileContext":
+def file_symbols(source: str, path: str | None, settings: Settings, tree: ast.Module, deep: bool) -> FileSymbols:
     """``deep``: the source mentions torch (see :class:`.index.FileIndex`)."""
-    from .context import FileContext
     from .index import FileIndex
+    from .symbols import FileSymbols
 
     project = None
     package = module = None
     if path is not None and settings.cross_file:
         project, package = Project.for_file(path, settings)
         module = module_of(path, package)
-    return FileContext(FileIndex(tree, physical_lines(source), package, deep, module), settings, project)
+    return FileSymbols(FileIndex(tree, physical_lines(source), package, deep, module), settings, project)
 

@@ -50,7 +50,8 @@ from . import torch_names as tn
 from .analysis import Reported, analyze_detailed
 from .findings import Finding
 from .index import Span
-from .inference import CONTAINER, MODULE, PARAMETER, TENSOR_LIKE, dotted, is_true, string_value
+from .inference import dotted, is_true, string_value
+from .values import TENSOR_LIKE, Kind
 from .settings import DEFAULT, Settings
 from .source import physical_lines as split_lines
 
@@ -222,9 +223,10 @@ class _Fixer:
         detailed = analyze_detailed(source, path=self.path, settings=self.settings, tree=tree, complete=True)
         if detailed.error:
             return FixResult(source, error=detailed.error)
-        if detailed.context is None:  # code that cannot hold a Module class: nothing to fix
+        if detailed.session is None:  # code that cannot hold a Module class: nothing to fix
             return FixResult(source)
-        self.context = detailed.context
+        self.session = detailed.session
+        self.symbols = detailed.session.symbols
         chosen: list[Reported] = []
         seen: set[Finding] = set()
         for item in detailed.reported:
@@ -268,10 +270,10 @@ class _Fixer:
     def tree_for(self, span: Span) -> _ClassTree | None:
         key = (span.start, span.end)
         if key not in self.trees:
-            parsed = self.context.parse(span)
+            parsed = self.session.parse(span)
             tree = None
             if parsed is not None:
-                text, _ = self.context.index.segment(span)
+                text, _ = self.symbols.index.segment(span)
                 original = "".join(self.lines[span.start - 1: span.end])
                 if span.indent > 0:
                     original = "if 1:\n" + original
@@ -315,9 +317,9 @@ class _Fixer:
                     if key not in positions:
                         root_tree.parent_map()
                         assert root_tree.statements is not None
-                        positions[key] = {self.context.position(root, node): node
+                        positions[key] = {self.session.position(root, node): node
                                           for node in root_tree.statements.values()}
-                    target = positions[key].get(self.context.position(span, statement))
+                    target = positions[key].get(self.session.position(span, statement))
             group = groups.setdefault((root.start, root.end), {})
             if target is None or id(target) in group:
                 unfixed.append(plan.item.finding)
@@ -432,10 +434,10 @@ class _Fixer:
         binding = item.binding
         found = [b for b in item.summary.bindings if b.attr == binding.attr and b.statement is not binding.statement]
         info = item.summary.info
-        for other in self.context.index.classes:
+        for other in self.symbols.index.classes:
             if other is info or not other.bases or not self.inherits(other, info):
                 continue
-            summary = self.context.summary(other)
+            summary = self.session.class_summary(other)
             if summary is None:
                 found.append(None)  # unknown: be safe
                 continue
@@ -447,7 +449,7 @@ class _Fixer:
         (a plain value over what the fix registers), or anywhere with ``init_too``."""
         attr = item.binding.attr
         seen: set[int] = set()
-        todo = list(self.context.base_refs(item.summary.info))
+        todo = list(self.symbols.base_refs(item.summary.info))
         while todo:
             ref = todo.pop()
             if id(ref.info) in seen or len(seen) > 50:
@@ -455,19 +457,19 @@ class _Fixer:
             seen.add(id(ref.info))
             if not ref.is_module():
                 continue
-            summary = ref.summary()
+            summary = self.session.summary(ref)
             if summary is None:
                 continue
             if any(b.attr == attr and (init_too or not b.in_init) for b in summary.bindings):
                 return True
-            todo.extend(ref.context.base_refs(ref.info))
+            todo.extend(ref.symbols.base_refs(ref.info))
         return False
 
     def inherits(self, info, ancestor, depth: int = 0) -> bool:
         if depth > 20:
             return False
-        for ref in self.context.base_refs(info):
-            if ref.context is self.context and (ref.info is ancestor or self.inherits(ref.info, ancestor, depth + 1)):
+        for ref in self.symbols.base_refs(info):
+            if ref.symbols is self.symbols and (ref.info is ancestor or self.inherits(ref.info, ancestor, depth + 1)):
                 return True
         return False
 
@@ -593,7 +595,7 @@ class _Fixer:
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         name = dotted(node)
-        return self.context.index.imports.resolve(name) if name else None
+        return self.symbols.index.imports.resolve(name) if name else None
 
     def strip_trainable(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         """``node`` without what makes it require grad, when that is written in ``node`` itself:
@@ -684,15 +686,15 @@ class _Fixer:
     # TPC003 / TPC004
 
     def plan_modules(self, item: Reported, tree: _ClassTree, assign: cst.Assign) -> Plan | None:
-        return self.plan_container(item, tree, assign, MODULE, "ModuleList", "ModuleDict")
+        return self.plan_container(item, tree, assign, Kind.MODULE, "ModuleList", "ModuleDict")
 
     def plan_parameters(self, item: Reported, tree: _ClassTree, assign: cst.Assign) -> Plan | None:
-        return self.plan_container(item, tree, assign, PARAMETER, "ParameterList", "ParameterDict")
+        return self.plan_container(item, tree, assign, Kind.PARAMETER, "ParameterList", "ParameterDict")
 
-    def plan_container(self, item: Reported, tree: _ClassTree, assign: cst.Assign, kind: str,
+    def plan_container(self, item: Reported, tree: _ClassTree, assign: cst.Assign, kind: Kind,
                        list_class: str, dict_class: str) -> Plan | None:
         val = item.binding.value
-        if val is None or val.kind != CONTAINER or val.consumed or val.container not in ("list", "tuple", "dict"):
+        if val is None or val.kind is not Kind.CONTAINER or val.consumed or val.container not in ("list", "tuple", "dict"):
             return None
         if not val.elements or any(e is None or e.kind != kind or e.registered for e in val.elements):
             return None

@@ -11,11 +11,11 @@ reports: a tensor, or a container.  The judgement mirrors inference, in three st
   Parameter (``p.half()``, ``w * 2``); a Module's methods give a Module, which is no finding;
 - ``ANY``: a container element or a ``self.<attr>`` read, where a Module or a Parameter matters.
 
-A call is judged by what its callee is (:meth:`.context.FileContext.call_may_give`): a torch
-factory, a Module class, or a function of the file or the project, whose own ``return`` values
-are judged the same way.  An attribute stays a tensor only through ``.T``/``.data``-like
-properties.  ``self.<attr>`` may hold a tensor when ``attr`` is assigned one, is registered by
-name, or a base class may hold tensor state.
+What calls, methods, properties and operators give is read from :mod:`.effects`, the table the
+inference reads too, so the two cannot disagree.  A call is judged by what its callee is
+(:func:`call_may_give`): a torch factory, a Module class, or a function of the file or the project,
+whose own ``return`` values are judged the same way.  ``self.<attr>`` may hold a tensor when
+``attr`` is assigned one, is registered by name, or a base class may hold tensor state.
 
 The gate errs on the side of parsing: what it lets through may hold no finding; what it stops
 cannot hold one for the rules as written.  Every rule example is checked against it.
@@ -24,43 +24,62 @@ cannot hold one for the rules as written.  Every rule example is checked against
 from __future__ import annotations
 
 import ast
+import enum
 import re
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable, Optional, Sequence
 
+from . import effects
 from . import torch_names as tn
 from .imports import dotted_name
 from .index import ClassInfo, FunctionInfo
+from .memo import Memo
+from .symbols import ClassRef, FileSymbols, FunctionRef, Qualified
+from .values import TENSOR_LIKE, Kind
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import FileContext
 
-TOP, TENSORISH, ANY = 0, 1, 2
+class Mode(enum.Enum):
+    """Which kinds of value matter where an expression stands (the value: those kinds)."""
 
-#: Words in an annotation that inference reads as a tensor or a Parameter.
-_TENSOR_WORDS = ("Tensor", "Parameter")
-#: Properties that turn a tensor into another one.
-_TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
-_IN_PROGRESS = object()
+    TOP = frozenset({Kind.TENSOR, Kind.CONTAINER})  #: stored on ``self``: what a rule reports
+    TENSORISH = TENSOR_LIKE  #: an operand or a receiver: what makes the result a tensor
+    ANY = frozenset(Kind)  #: a container element or a ``self.<attr>`` read
+
+    @property
+    def cares(self) -> frozenset[Kind]:
+        return self.value  # type: ignore[no-any-return]
+
+
+def _mode_for(kinds: set[Kind]) -> Optional[Mode]:
+    """The narrowest mode in which a value of one of ``kinds`` matters (``None``: no kind)."""
+    if not kinds:
+        return None
+    return Mode.TENSORISH if kinds <= Mode.TENSORISH.cares else Mode.ANY
+
+
+#: Receivers that make an operator or a subscript give a tensor.
+_OPERANDS = _mode_for(set(effects.OPERANDS))
 _REGISTRATION = re.compile(
-    r"(?:register_buffer|register_parameter|add_module|register_module|add_state|setattr)"
+    r"(?:" + "|".join(sorted(tn.REGISTER_METHODS | {tn.SETATTR})) + r")"
     r"\(\s*(?:\w+\s*,\s*)?[rbuRBU]?['\"](\w+)['\"]"
 )
 
 
-def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[], bool]) -> bool:
+def worth_parsing(info: ClassInfo, symbols: FileSymbols, inherited: Callable[[], bool],
+                  words: Sequence[str] = tn.TRAINABLE_WORDS) -> bool:
     """Could the Module class ``info`` hold a finding?  ``inherited()``: a base class may hold
-    tensor state of its own (asked only when a ``self.<attr>`` read is left to decide)."""
-    gate = Gate(context, info, inherited)
-    in_init = init_scope(info, context)
-    # Outside the init scope only TPC002 and TPC005 apply, and both need one of these words in
-    # the method: most classes hold none, and then those methods need no look at all.
-    words_in_class = any(word in context.class_text(info) for word in OUTSIDE_INIT_WORDS)
+    tensor state of its own (asked only when a ``self.<attr>`` read is left to decide).
+    ``words``: outside the init scope, a method without one of them holds no finding."""
+    gate = Gate(symbols, info, inherited)
+    in_init = init_scope(info, symbols)
+    # Most classes hold none of the words, and then the methods outside the init scope need no
+    # look at all.
+    words_in_class = any(word in symbols.class_text(info) for word in words)
     init_methods = [function for name, function in info.methods.items() if name in in_init]
     for name, function in info.methods.items():
         if name not in in_init:
             if (
                 words_in_class
-                and any(word in context.span_text(function.span) for word in OUTSIDE_INIT_WORDS)
+                and any(word in symbols.span_text(function.span) for word in words)
                 and function.self_assigns
             ):
                 return True
@@ -68,7 +87,7 @@ def worth_parsing(info: ClassInfo, context: "FileContext", inherited: Callable[[
         if not function.self_assigns:
             continue
         for target, value in function.self_assigns:
-            if not gate.harmless(value, function, TOP):
+            if not gate.harmless(value, function, Mode.TOP):
                 return True
             # Only what the init scope adds counts: other methods are walked from a copy of
             # the state ``__init__`` leaves, and what they add to it is never judged.
@@ -83,11 +102,7 @@ def _is_container(node: ast.expr) -> bool:
     return isinstance(node, (ast.List, ast.Dict, ast.ListComp, ast.DictComp))
 
 
-#: Outside the init scope a finding (TPC002, TPC005) needs one of these words in the method.
-OUTSIDE_INIT_WORDS = ("requires_grad", "Parameter", "Variable")
-
-
-def init_scope(info: ClassInfo, context: "FileContext") -> set[str]:
+def init_scope(info: ClassInfo, symbols: FileSymbols) -> set[str]:
     """``__init__`` and the methods it calls on ``self``, transitively, found by their text.  A
     class without its own ``__init__`` may have every method called by an inherited one."""
     if "__init__" not in info.methods:
@@ -96,7 +111,7 @@ def init_scope(info: ClassInfo, context: "FileContext") -> set[str]:
     pending = ["__init__"]
     while pending:
         function = info.methods[pending.pop()]
-        text = context.span_text(function.span)
+        text = symbols.span_text(function.span)
         for name in info.methods:
             if name not in scope and f".{name}(" in text:
                 scope.add(name)
@@ -104,41 +119,61 @@ def init_scope(info: ClassInfo, context: "FileContext") -> set[str]:
     return scope
 
 
+def call_may_give(symbols: FileSymbols, name: str, mode: Mode) -> bool:
+    """Whether calling the dotted ``name`` (a file-level or imported name) may give what matters
+    in ``mode``.  Follows the name to its definition, in the project when it is imported from
+    there, and judges a function by its returns.  Computed once per file (a recursive function
+    is assumed to give it)."""
+    memo: Memo[bool] = symbols.caches.setdefault("gate", Memo())
+    return memo.get((name, mode), lambda: _call_may_give(symbols, name, mode), True)
+
+
+def _call_may_give(symbols: FileSymbols, name: str, mode: Mode) -> bool:
+    meaning = symbols.lookup(name)
+    if isinstance(meaning, Qualified):
+        effect = effects.call(meaning.name, symbols.settings.module_bases)
+        if effect is None:
+            return False
+        return effect.kind is None or effect.kind in mode.cares
+    if isinstance(meaning, ClassRef):
+        return Kind.MODULE in mode.cares and meaning.is_module()
+    if isinstance(meaning, FunctionRef):
+        gate = Gate(meaning.symbols, meaning.info.owner, lambda: True)
+        return not gate.returns_harmless(meaning.info, mode)
+    return False  # a builtin or an unknown name: inference gives nothing
+
+
+_GIVES_ARGUMENT = (effects.Call.FIRST_ARGUMENT, effects.Call.COPY_OF_FIRST_ARGUMENT)
+
+
 class Gate:
     """Judges expressions of one file; ``owner`` is the class whose ``self`` reads it follows."""
 
-    def __init__(self, context: "FileContext", owner: ClassInfo | None, inherited: Callable[[], bool]) -> None:
-        self.context = context
+    def __init__(self, symbols: FileSymbols, owner: ClassInfo | None, inherited: Callable[[], bool]) -> None:
+        self.symbols = symbols
         self.owner = owner
         self._inherited = inherited
         self._inherited_value: bool | None = None
-        self.memo: dict[tuple[object, ...], object] = {}
+        #: A cycle (``x = x + 1``, mutual helpers) is judged by the other values.
+        self.memo: Memo[bool] = Memo()
         self._registered: frozenset[str] | None = None
 
     def _memoised(self, key: tuple[object, ...], compute: Callable[[], bool]) -> bool:
-        cached = self.memo.get(key)
-        if cached is _IN_PROGRESS:
-            return True  # a cycle: what it adds is judged by the other values
-        if cached is not None:
-            return bool(cached)
-        self.memo[key] = _IN_PROGRESS
-        result = compute()
-        self.memo[key] = result
-        return result
+        return self.memo.get(key, compute, True)
 
     # --- names -----------------------------------------------------------------------------
 
     def registered_names(self) -> frozenset[str]:
         """Names the class registers by literal (``register_buffer("pe", ...)``, ``setattr``)."""
         if self._registered is None:
-            text = self.context.class_text(self.owner) if self.owner is not None else ""
+            text = self.symbols.class_text(self.owner) if self.owner is not None else ""
             self._registered = frozenset(_REGISTRATION.findall(text))
         return self._registered
 
     def fills_harmless(self, key: str, functions: Iterable[FunctionInfo]) -> bool:
         """Whether what ``functions`` add to the container ``key`` (``xs`` or ``self.xs``) is
         harmless as an element."""
-        return all(self.harmless(value, function, ANY) for function in functions for value in function.fills.get(key, ()))
+        return all(self.harmless(value, function, Mode.ANY) for function in functions for value in function.fills.get(key, ()))
 
     def harmless_self(self, attr: str) -> bool:
         """``self.<attr>``: harmless unless assigned something that matters, registered by name,
@@ -155,14 +190,14 @@ class Gate:
         return self._memoised(
             ("self", attr),
             lambda: all(
-                self.harmless(value, function, ANY)
+                self.harmless(value, function, Mode.ANY)
                 for function in owner.methods.values()
                 for target, value in function.self_assigns
                 if target.attr == attr
             ),
         )
 
-    def harmless_local(self, name: str, function: FunctionInfo, mode: int) -> bool:
+    def harmless_local(self, name: str, function: FunctionInfo, mode: Mode) -> bool:
         if name in tensor_arguments(function):
             return False
         values = function.local_values.get(name)
@@ -174,8 +209,8 @@ class Gate:
             and (not any(v is not None and _is_container(v) for v in values) or self.fills_harmless(name, [function])),
         )
 
-    def returns_harmless(self, function: FunctionInfo, mode: int) -> bool:
-        """What ``function`` returns, judged in its own scope (see ``FileContext.call_may_give``)."""
+    def returns_harmless(self, function: FunctionInfo, mode: Mode) -> bool:
+        """What ``function`` returns, judged in its own scope (see :func:`call_may_give`)."""
         if function.node.returns is not None and _mentions_tensor(function.node.returns):
             return False  # ``-> Tensor``: inference takes the annotation's word for it
         return self._memoised(
@@ -185,7 +220,7 @@ class Gate:
 
     # --- expressions -----------------------------------------------------------------------
 
-    def harmless(self, node: ast.expr, function: FunctionInfo, mode: int) -> bool:
+    def harmless(self, node: ast.expr, function: FunctionInfo, mode: Mode) -> bool:
         if isinstance(node, (ast.Constant, ast.JoinedStr, ast.Lambda)):
             return True
         if isinstance(node, ast.Name):
@@ -193,39 +228,40 @@ class Gate:
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name) and node.value.id == function.self_name:
                 return self.harmless_self(node.attr)
-            if node.attr not in _TENSOR_PROPERTIES:
-                return True  # inference knows no other attribute of anything
-            return self.harmless(node.value, function, TENSORISH)
+            owner_mode = _mode_for({k for k in Kind if effects.attribute(k, node.attr) in mode.cares})
+            return owner_mode is None or self.harmless(node.value, function, owner_mode)
         if isinstance(node, ast.Subscript):
-            return self.harmless(node.value, function, TENSORISH)
+            return self.operands_harmless([node.value], function)
         if isinstance(node, ast.Call):
             return self.harmless_call(node, function, mode)
         if isinstance(node, ast.BinOp):
-            return self.harmless(node.left, function, TENSORISH) and self.harmless(node.right, function, TENSORISH)
+            return self.operands_harmless([node.left, node.right], function)
         if isinstance(node, ast.UnaryOp):
-            return self.harmless(node.operand, function, TENSORISH)
+            return self.operands_harmless([node.operand], function)
         if isinstance(node, ast.Compare):
-            return self.harmless(node.left, function, TENSORISH) and all(
-                self.harmless(c, function, TENSORISH) for c in node.comparators
-            )
+            return self.operands_harmless([node.left, *node.comparators], function)
         if isinstance(node, ast.IfExp):
             return self.harmless(node.body, function, mode) and self.harmless(node.orelse, function, mode)
         # A container literal: its elements.  (What is added to it later is judged where it is
         # bound to a name or to ``self``: ``fills_harmless``.)
         if isinstance(node, (ast.Tuple, ast.List)):
-            return all(not isinstance(e, ast.Starred) and self.harmless(e, function, ANY) for e in node.elts)
+            return all(not isinstance(e, ast.Starred) and self.harmless(e, function, Mode.ANY) for e in node.elts)
         if isinstance(node, ast.Dict):
-            return all(k is not None and self.harmless(v, function, ANY) for k, v in zip(node.keys, node.values))
+            return all(k is not None and self.harmless(v, function, Mode.ANY) for k, v in zip(node.keys, node.values))
         if isinstance(node, ast.ListComp):
-            return self.harmless(node.elt, function, ANY)
+            return self.harmless(node.elt, function, Mode.ANY)
         if isinstance(node, ast.DictComp):
-            return self.harmless(node.value, function, ANY)
+            return self.harmless(node.value, function, Mode.ANY)
         if isinstance(node, ast.NamedExpr):
             return self.harmless(node.value, function, mode)
         # BoolOp, sets, generators, await, ...: inference gives nothing for these.
         return isinstance(node, (ast.BoolOp, ast.Set, ast.SetComp, ast.GeneratorExp, ast.Await))
 
-    def harmless_call(self, node: ast.Call, function: FunctionInfo, mode: int) -> bool:
+    def operands_harmless(self, operands: list[ast.expr], function: FunctionInfo) -> bool:
+        """An operator's operands (or a subscript's value): a tensor among them makes it one."""
+        return _OPERANDS is None or all(self.harmless(o, function, _OPERANDS) for o in operands)
+
+    def harmless_call(self, node: ast.Call, function: FunctionInfo, mode: Mode) -> bool:
         func = node.func
         name = dotted_name(func)
         if name is not None:
@@ -236,22 +272,19 @@ class Gate:
                     return method is not None and self.returns_harmless(method, mode)
                 # ``self.<attr>.<method>(...)``: a method of a value, below
             elif root not in function.local_values and root not in tensor_arguments(function):
-                if self.context.copies_argument(name):
+                if self.symbols.call(name) in _GIVES_ARGUMENT:
                     first = node.args[0] if node.args else None
                     return first is None or (
                         not isinstance(first, ast.Starred) and self.harmless(first, function, mode)
                     )
-                return not self.context.call_may_give(name, mode)
+                return not call_may_give(self.symbols, name, mode)
         if isinstance(func, ast.Attribute):
-            # A method of some value: a tensor when the value is a tensor or a Parameter and
-            # the method gives one (``p.half()``, not ``w.numel()``); a Module only when the value
-            # is one and the method gives it back (``layer.to(dev)``, in a container).
-            method = func.attr
-            gives_tensor = tn.method_may_give_tensor(method)
-            gives_module = mode == ANY and method in tn.MODULE_SELF_METHODS
-            if not (gives_tensor or gives_module):
-                return True
-            return self.harmless(func.value, function, ANY if gives_module else TENSORISH)
+            # A method of some value (``p.half()``, ``w.numel()``, ``layer.to(dev)``): judged by
+            # the receivers for which the method gives what matters here.
+            has_args = bool(node.args or node.keywords)
+            receivers = {k for k in Kind if effects.method_kind(k, func.attr, has_args) in mode.cares}
+            receiver_mode = _mode_for(receivers)
+            return receiver_mode is None or self.harmless(func.value, function, receiver_mode)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
 
 
@@ -279,6 +312,6 @@ def _mentions_tensor(annotation: ast.expr) -> bool:
             text = node.value
         else:
             continue
-        if any(word in text for word in _TENSOR_WORDS):
+        if any(word in text for word in tn.ANNOTATION_WORDS):
             return True
     return False

@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .effects import ANY_FILL_METHOD
 from .imports import ImportTable, dotted_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -40,7 +41,6 @@ class Span(NamedTuple):
 
 
 _Notes = tuple  # (self_assigns, local_values, return_values, fills): see FunctionInfo
-_FILL_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
 
 
 class _Reloadable:
@@ -248,7 +248,7 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
                 method.return_values.append(node.value)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
-            if isinstance(call.func, ast.Attribute) and call.func.attr in _FILL_METHODS:
+            if isinstance(call.func, ast.Attribute) and call.func.attr in ANY_FILL_METHOD:
                 key = _container_key(call.func.value, method)
                 if key is not None:
                     method.fills.setdefault(key, []).extend([*call.args, *(k.value for k in call.keywords)])

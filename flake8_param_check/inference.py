@@ -2,32 +2,26 @@
 
 A :class:`Walker` runs through a function body statement by statement, in order, keeping what each
 local name holds (flow-sensitively: a branch that may not run makes a name unknown unless every
-path agrees).  Expressions evaluate to a :class:`Val` (a tensor, a Parameter, a buffer, a Module
-instance or a plain container of those) or to ``None``: unknown, which is never reported.
+path agrees).  Expressions evaluate to a :class:`~.values.Val` (a tensor, a Parameter, a buffer, a
+Module instance or a plain container of those) or to ``None``: unknown, which is never reported.
 
-Subclasses hook into assignments to ``self.<attr>`` and calls on ``self``; the class checker in
-:mod:`.checker` is one.  What names *mean* (which calls make tensors, which classes are Modules)
-comes from the :class:`Resolver` the walker is given, and through it from :mod:`.torch_names`.
+Each node type has its handler (``stmt_<Type>`` and ``expr_<Type>``, found once per type, as
+pyflakes does); what a call, a method, a property or an operator gives comes from :mod:`.effects`,
+the table the gate reads too.  What names *mean* comes from the :class:`Resolver` the walker is
+given.  Subclasses hook into assignments to ``self.<attr>`` and calls on ``self``: the class walk
+in :mod:`.classwalk` is one.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import Dict, Iterable, Iterator, Optional, Protocol, Sequence
 
 import libcst as cst
 
-from . import torch_names as tn
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import Resolver
-
-TENSOR = "tensor"
-PARAMETER = "parameter"
-BUFFER = "buffer"
-MODULE = "module"
-CONTAINER = "container"
-
-TENSOR_LIKE = (TENSOR, PARAMETER, BUFFER)
+from . import effects
+from .index import FunctionInfo
+from .symbols import ClassRef, FunctionRef, Meaning, Qualified
+from .values import Container, Env, Kind, Val, container, either, join_all, merge_envs, tensor
 
 
 class Budget(Exception):
@@ -39,90 +33,28 @@ class Budget(Exception):
 MAX_STEPS = 200_000
 
 
-class Val:
-    """What an expression holds.  Identity matters: ``x = nn.Linear(...)`` then ``self.a = x``
-    and ``self.b = [x]`` share one Val, so the list's element is known to be registered."""
+class Resolver(Protocol):
+    """What a :class:`Walker` asks about the file it walks."""
 
-    __slots__ = ("kind", "trainable", "converted", "registered", "container", "elements", "str_keys", "consumed")
+    module_bases: frozenset[str]  #: configured Module classes (for :func:`.effects.call`)
 
-    def __init__(
-        self,
-        kind: str,
-        *,
-        trainable: bool = False,
-        converted: str | None = None,
-        container: str | None = None,
-        elements: list["Val | None"] | None = None,
-        str_keys: bool = True,
-    ) -> None:
-        self.kind = kind
-        self.trainable = trainable  #: requires_grad=True on a raw tensor
-        self.converted = converted  #: ``nn.Parameter(...).<converted>()``: TPC005
-        self.registered = False  #: the object is also registered on the Module another way
-        self.container = container  #: "list", "tuple" or "dict" for CONTAINER
-        self.elements = elements if elements is not None else []
-        self.str_keys = str_keys  #: every key of a dict literal is a string literal
-        self.consumed = False  #: the container was handed to a Module (nn.Sequential(*xs))
+    def step(self, cost: int = 1) -> None:
+        """Charge ``cost`` to the file's budget; raises :class:`Budget` when it is spent."""
 
-    def copy(self) -> "Val":
-        other = Val(self.kind, trainable=self.trainable, converted=self.converted, container=self.container,
-                    elements=list(self.elements), str_keys=self.str_keys)
-        return other
+    def meaning(self, name: str, frame: "Frame") -> Optional[Meaning]:
+        """What the dotted ``name`` means where ``frame`` stands (``None``: a local or unknown)."""
 
-    def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        extra = " trainable" if self.trainable else ""
-        extra += f" converted={self.converted}" if self.converted else ""
-        extra += f" {self.container}{self.elements}" if self.kind == CONTAINER else ""
-        return f"<{self.kind}{extra}>"
+    def returns(self, ref: FunctionRef) -> Optional[Val]:
+        """What calling the function ``ref`` gives."""
 
-    def leaves(self, depth: int = 0) -> Iterator["Val"]:
-        """The non-container values inside a container (nested containers flattened)."""
-        for element in self.elements:
-            if element is None:
-                continue
-            if element.kind == CONTAINER and depth < 8:
-                yield from element.leaves(depth + 1)
-            else:
-                yield element
+    def annotation(self, name: Optional[str]) -> Optional[Kind]:
+        """The kind of a value annotated with the dotted ``name``."""
 
 
-def tensor(trainable: bool = False) -> Val:
-    return Val(TENSOR, trainable=trainable)
+# --- small syntax helpers --------------------------------------------------------------------
 
 
-def join(a: Val | None, b: Val | None) -> Val | None:
-    """What a name holds after two paths meet: known only when both paths agree."""
-    if a is b:
-        return a
-    if a is None or b is None or a.kind != b.kind or a.kind == CONTAINER:
-        return None
-    merged = Val(a.kind, trainable=a.trainable and b.trainable,
-                 converted=a.converted if a.converted == b.converted else None)
-    merged.registered = a.registered and b.registered
-    return merged
-
-
-Env = dict  # name -> Val | None
-
-
-def merge_envs(base: Env, branches: Sequence[Env]) -> Env:
-    """The environment after branches that each started from ``base``.  (Callers charge the
-    work to the budget: :meth:`Walker.merge`.)"""
-    if not branches:
-        return base
-    names: set[str] = set()
-    for env in branches:
-        names.update(env)
-    merged: Env = {}
-    for name in names:
-        value = branches[0].get(name)
-        for env in branches[1:]:
-            value = join(value, env.get(name))
-        merged[name] = value
-    return merged
-
-
-def dotted(node: cst.BaseExpression) -> str | None:
+def dotted(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else ``None``."""
     parts: list[str] = []
     while isinstance(node, cst.Attribute):
@@ -134,22 +66,22 @@ def dotted(node: cst.BaseExpression) -> str | None:
     return ".".join(reversed(parts))
 
 
-def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg
     return None
 
 
-def is_true(node: cst.BaseExpression | None) -> bool:
+def is_true(node: Optional[cst.BaseExpression]) -> bool:
     return isinstance(node, cst.Name) and node.value == "True"
 
 
-def is_false(node: cst.BaseExpression | None) -> bool:
+def is_false(node: Optional[cst.BaseExpression]) -> bool:
     return isinstance(node, cst.Name) and node.value == "False"
 
 
-def string_value(node: cst.BaseExpression) -> str | None:
+def string_value(node: cst.BaseExpression) -> Optional[str]:
     if isinstance(node, cst.SimpleString):
         try:
             value = node.evaluated_value
@@ -170,60 +102,108 @@ def target_names(node: cst.BaseExpression) -> Iterator[str]:
         yield from target_names(node.value)
 
 
+def annotation_name(annotation: Optional[cst.Annotation]) -> Optional[str]:
+    """The dotted name an annotation writes (``torch.Tensor``, ``"Tensor"``), if it is one."""
+    if annotation is None:
+        return None
+    node = annotation.annotation
+    if isinstance(node, cst.SimpleString):
+        value = string_value(node)
+        return value.strip() if value is not None else None
+    return dotted(node)
+
+
+_ORDERED = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
+
+
 class Frame:
     """One function being walked: its locals and where it stands."""
 
     __slots__ = ("env", "self_name", "method", "in_init", "loop_refs", "returns")
 
-    def __init__(self, env: Env, self_name: str | None, method: str, in_init: bool) -> None:
+    def __init__(self, env: Env, self_name: Optional[str], method: str, in_init: bool) -> None:
         self.env = env
         self.self_name = self_name
         self.method = method
         self.in_init = in_init
         self.loop_refs: list[set[str]] = []  #: names each enclosing ``for`` loop iterates over
-        self.returns: list[Val | None] = []
+        self.returns: list[Optional[Val]] = []
+
+
+def frame_for(function: cst.FunctionDef, info: Optional[FunctionInfo], in_init: bool,
+              resolver: Resolver) -> Frame:
+    """A frame whose locals are ``function``'s parameters (tensors when annotated so)."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    is_static = info is not None and "staticmethod" in info.decorators
+    self_name = None
+    if info is not None and info.owner is not None and not is_static and positional:
+        self_name = positional[0].name.value
+        positional = positional[1:]
+    env: Env = {}
+    for param in [*positional, *params.kwonly_params]:
+        kind = resolver.annotation(annotation_name(param.annotation))
+        env[param.name.value] = Val(kind) if kind is not None else None
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            env[star.name.value] = None
+    return Frame(env, self_name, function.name.value, in_init)
+
+
+def _handlers(cls: type, prefix: str) -> Dict[type, str]:
+    """Node type -> handler method name, for every ``<prefix><libcst class name>`` of ``cls``."""
+    table: Dict[type, str] = {}
+    for attr in dir(cls):
+        if attr.startswith(prefix):
+            node_type = getattr(cst, attr[len(prefix):], None)
+            if isinstance(node_type, type):
+                table[node_type] = attr
+    return table
 
 
 class Walker:
     """Walks function bodies and evaluates expressions.  Subclasses override the ``on_*`` hooks."""
 
-    def __init__(self, resolver: "Resolver") -> None:
+    _statement_handlers: Dict[type, str] = {}
+    _expression_handlers: Dict[type, str] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._statement_handlers = _handlers(cls, "stmt_")
+        cls._expression_handlers = _handlers(cls, "expr_")
+
+    def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
         self.block_path: list[int] = []
 
     # --- hooks -----------------------------------------------------------------------------
 
-    def on_self_assign(self, frame: Frame, attr: str, target: cst.Attribute, value: Val | None,
+    def on_self_assign(self, frame: Frame, attr: str, target: cst.Attribute, value: Optional[Val],
                        statement: cst.CSTNode, single: bool) -> None:
         """``self.<attr> = value``.  ``single``: the statement assigns only this target."""
 
     def on_self_delete(self, frame: Frame, attr: str) -> None:
         """``del self.<attr>``."""
 
-    def on_self_method(self, frame: Frame, call: cst.Call, method: str) -> Val | None:
+    def on_self_method(self, frame: Frame, call: cst.Call, method: str) -> Optional[Val]:
         """``self.<method>(...)``: a call on the Module itself.  Returns what it gives."""
         return None
 
-    def read_self(self, frame: Frame, attr: str) -> Val | None:
+    def read_self(self, frame: Frame, attr: str) -> Optional[Val]:
         """What ``self.<attr>`` holds, as far as is known."""
         return None
 
     # --- statements ------------------------------------------------------------------------
 
     def merge(self, base: Env, branches: Sequence[Env]) -> Env:
-        """:func:`merge_envs`, charged to the budget by the number of names it joins."""
+        """:func:`.values.merge_envs`, charged to the budget by the number of names it joins."""
         self.resolver.step(sum(len(env) for env in branches))
         return merge_envs(base, branches)
 
-    def run_function(self, function: cst.FunctionDef, frame: Frame) -> Val | None:
+    def run_function(self, function: cst.FunctionDef, frame: Frame) -> Optional[Val]:
         """Walk ``function``'s body in ``frame``; the join of its ``return`` values."""
         self.run_block(function.body, frame)
-        if not frame.returns:
-            return None
-        result = frame.returns[0]
-        for value in frame.returns[1:]:
-            result = join(result, value)
-        return result
+        return join_all(frame.returns)
 
     def run_block(self, suite: cst.BaseSuite, frame: Frame) -> None:
         self.block_path.append(id(suite))
@@ -235,59 +215,17 @@ class Walker:
 
     def run_statement(self, node: cst.CSTNode, frame: Frame) -> None:
         self.resolver.step()
-        if isinstance(node, cst.SimpleStatementLine):
-            for small in node.body:
-                self.run_small(small, frame, node)
-        elif isinstance(node, cst.If):
-            self.run_if(node, frame)
-        elif isinstance(node, (cst.For, cst.While)):
-            self.run_loop(node, frame)
-        elif isinstance(node, cst.With):
-            for item in node.items:
-                self.eval(item.item, frame)
-                if item.asname is not None:
-                    for name in target_names(item.asname.name):
-                        frame.env[name] = None
-            self.run_block(node.body, frame)
-        elif isinstance(node, (cst.Try, cst.TryStar)):
-            self.run_try(node, frame)
-        elif isinstance(node, cst.Match):
-            self.run_branches([case.body for case in node.cases], frame, exhaustive=False)
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            frame.env[node.name.value] = None
+        handler = self._statement_handlers.get(type(node))
+        if handler is not None:
+            getattr(self, handler)(node, frame)
 
-    def run_small(self, node: cst.CSTNode, frame: Frame, line: cst.CSTNode) -> None:
-        if isinstance(node, cst.Assign):
-            value = self.eval(node.value, frame)
-            single = len(node.targets) == 1
-            for target in node.targets:
-                self.bind(target.target, node.value, value, frame, line, single)
-        elif isinstance(node, cst.AnnAssign):
-            if node.value is not None:
-                value = self.eval(node.value, frame)
-                self.bind(node.target, node.value, value, frame, line, False)
-        elif isinstance(node, cst.AugAssign):
-            current = self.eval(node.target, frame)
-            self.eval(node.value, frame)
-            if isinstance(node.target, cst.Name):
-                frame.env[node.target.value] = current if current is not None and current.kind in TENSOR_LIKE else None
-        elif isinstance(node, cst.Expr):
-            self.eval(node.value, frame)
-        elif isinstance(node, cst.Return):
-            frame.returns.append(self.eval(node.value, frame) if node.value is not None else None)
-        elif isinstance(node, cst.Del):
-            self.run_del(node.target, frame)
+    def stmt_SimpleStatementLine(self, node: cst.SimpleStatementLine, frame: Frame) -> None:
+        for small in node.body:
+            handler = self._statement_handlers.get(type(small))
+            if handler is not None:
+                getattr(self, handler)(small, frame, node)
 
-    def run_del(self, target: cst.BaseExpression, frame: Frame) -> None:
-        if isinstance(target, cst.Name):
-            frame.env.pop(target.value, None)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.run_del(element.value, frame)
-        elif self.self_attr(target, frame) is not None:
-            self.on_self_delete(frame, self.self_attr(target, frame) or "")
-
-    def run_if(self, node: cst.If, frame: Frame) -> None:
+    def stmt_If(self, node: cst.If, frame: Frame) -> None:
         self.eval(node.test, frame)
         suites: list[cst.BaseSuite] = [node.body]
         orelse = node.orelse
@@ -302,39 +240,26 @@ class Walker:
             orelse = orelse.orelse
         self.run_branches(suites, frame, exhaustive)
 
-    def run_branches(self, suites: Sequence[cst.BaseSuite], frame: Frame, exhaustive: bool) -> None:
-        base = frame.env
-        results: list[Env] = []
-        for suite in suites:
-            frame.env = dict(base)
-            self.run_block(suite, frame)
-            results.append(frame.env)
-        if not exhaustive:
-            results.append(base)
-        frame.env = self.merge(base, results)
+    def stmt_For(self, node: cst.For, frame: Frame) -> None:
+        self.eval(node.iter, frame)
+        refs = set(self.referenced_names(node.iter, frame)) | set(target_names(node.target))
+        for name in target_names(node.target):
+            frame.env[name] = None
+        self.run_loop(node, frame, refs)
 
-    def run_loop(self, node: cst.For | cst.While, frame: Frame) -> None:
-        refs: set[str] = set()
-        if isinstance(node, cst.For):
-            self.eval(node.iter, frame)
-            refs = set(self.referenced_names(node.iter, frame)) | set(target_names(node.target))
-            for name in target_names(node.target):
-                frame.env[name] = None
-        else:
-            self.eval(node.test, frame)
-        base = dict(frame.env)
-        frame.loop_refs.append(refs)
-        try:
-            self.run_block(node.body, frame)
-        finally:
-            frame.loop_refs.pop()
-        after_body = frame.env
-        if node.orelse is not None:
-            self.run_block(node.orelse.body, frame)
-        frame.env = self.merge(base, [after_body, base]) if node.orelse is None else self.merge(
-            base, [frame.env, after_body])
+    def stmt_While(self, node: cst.While, frame: Frame) -> None:
+        self.eval(node.test, frame)
+        self.run_loop(node, frame, set())
 
-    def run_try(self, node: cst.Try | cst.TryStar, frame: Frame) -> None:
+    def stmt_With(self, node: cst.With, frame: Frame) -> None:
+        for item in node.items:
+            self.eval(item.item, frame)
+            if item.asname is not None:
+                for name in target_names(item.asname.name):
+                    frame.env[name] = None
+        self.run_block(node.body, frame)
+
+    def stmt_Try(self, node: "cst.Try | cst.TryStar", frame: Frame) -> None:
         base = dict(frame.env)
         self.run_block(node.body, frame)
         if node.orelse is not None:
@@ -352,13 +277,86 @@ class Walker:
         if node.finalbody is not None:
             self.run_block(node.finalbody.body, frame)
 
-    def bind(self, target: cst.BaseExpression, value_node: cst.BaseExpression, value: Val | None,
+    stmt_TryStar = stmt_Try
+
+    def stmt_Match(self, node: cst.Match, frame: Frame) -> None:
+        self.run_branches([case.body for case in node.cases], frame, exhaustive=False)
+
+    def stmt_FunctionDef(self, node: "cst.FunctionDef | cst.ClassDef", frame: Frame) -> None:
+        frame.env[node.name.value] = None
+
+    stmt_ClassDef = stmt_FunctionDef
+
+    def run_branches(self, suites: Sequence[cst.BaseSuite], frame: Frame, exhaustive: bool) -> None:
+        base = frame.env
+        results: list[Env] = []
+        for suite in suites:
+            frame.env = dict(base)
+            self.run_block(suite, frame)
+            results.append(frame.env)
+        if not exhaustive:
+            results.append(base)
+        frame.env = self.merge(base, results)
+
+    def run_loop(self, node: "cst.For | cst.While", frame: Frame, refs: set[str]) -> None:
+        base = dict(frame.env)
+        frame.loop_refs.append(refs)
+        try:
+            self.run_block(node.body, frame)
+        finally:
+            frame.loop_refs.pop()
+        after_body = frame.env
+        if node.orelse is not None:
+            self.run_block(node.orelse.body, frame)
+        frame.env = self.merge(base, [after_body, base]) if node.orelse is None else self.merge(
+            base, [frame.env, after_body])
+
+    # --- small statements (``line``: the statement line holding them) ---------------------
+
+    def stmt_Assign(self, node: cst.Assign, frame: Frame, line: cst.CSTNode) -> None:
+        value = self.eval(node.value, frame)
+        single = len(node.targets) == 1
+        for target in node.targets:
+            self.bind(target.target, node.value, value, frame, line, single)
+
+    def stmt_AnnAssign(self, node: cst.AnnAssign, frame: Frame, line: cst.CSTNode) -> None:
+        if node.value is not None:
+            value = self.eval(node.value, frame)
+            self.bind(node.target, node.value, value, frame, line, False)
+
+    def stmt_AugAssign(self, node: cst.AugAssign, frame: Frame, line: cst.CSTNode) -> None:
+        current = self.eval(node.target, frame)
+        self.eval(node.value, frame)
+        if isinstance(node.target, cst.Name):
+            frame.env[node.target.value] = current if current is not None and current.is_tensor else None
+
+    def stmt_Expr(self, node: cst.Expr, frame: Frame, line: cst.CSTNode) -> None:
+        self.eval(node.value, frame)
+
+    def stmt_Return(self, node: cst.Return, frame: Frame, line: cst.CSTNode) -> None:
+        frame.returns.append(self.eval(node.value, frame) if node.value is not None else None)
+
+    def stmt_Del(self, node: cst.Del, frame: Frame, line: cst.CSTNode) -> None:
+        self.run_del(node.target, frame)
+
+    def run_del(self, target: cst.BaseExpression, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            frame.env.pop(target.value, None)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.run_del(element.value, frame)
+        else:
+            attr = self.self_attr(target, frame)
+            if attr is not None:
+                self.on_self_delete(frame, attr)
+
+    def bind(self, target: cst.BaseExpression, value_node: cst.BaseExpression, value: Optional[Val],
              frame: Frame, statement: cst.CSTNode, single: bool) -> None:
         if isinstance(target, cst.Name):
             frame.env[target.value] = value
             return
         if isinstance(target, (cst.Tuple, cst.List)):
-            values = self.unpack(value_node, value, len(target.elements), frame)
+            values = self.unpack(value_node, value, len(target.elements))
             for element, (sub_node, sub_value) in zip(target.elements, values):
                 self.bind(element.value, sub_node, sub_value, frame, statement, False)
             return
@@ -368,31 +366,32 @@ class Walker:
             self.on_self_assign(frame, attr, target, value, statement, single)
         elif isinstance(target, cst.Attribute) and target.attr.value == "requires_grad":
             owner = self.eval(target.value, frame)
-            if owner is not None and owner.kind == TENSOR:
+            if owner is not None and owner.kind is Kind.TENSOR:
                 owner.trainable = is_true(value_node)
         elif isinstance(target, cst.Subscript):
             self.store_item(target, value, frame)
 
-    def unpack(self, value_node: cst.BaseExpression, value: Val | None, count: int,
-               frame: Frame) -> list[tuple[cst.BaseExpression, Val | None]]:
+    @staticmethod
+    def unpack(value_node: cst.BaseExpression, value: Optional[Val],
+               count: int) -> list[tuple[cst.BaseExpression, Optional[Val]]]:
         """Pair each target of ``a, b = x, y`` with its value; unknown when the shapes differ."""
         if isinstance(value_node, (cst.Tuple, cst.List)) and len(value_node.elements) == count and not any(
             isinstance(e, cst.StarredElement) for e in value_node.elements
         ):
-            assert value is not None and value.kind == CONTAINER
+            assert value is not None and value.kind is Kind.CONTAINER
             return [(e.value, v) for e, v in zip(value_node.elements, value.elements)]
         return [(value_node, None)] * count
 
-    def store_item(self, target: cst.Subscript, value: Val | None, frame: Frame) -> None:
+    def store_item(self, target: cst.Subscript, value: Optional[Val], frame: Frame) -> None:
         """``xs[k] = value``: a dict or list filled item by item."""
         owner = self.eval(target.value, frame)
-        if owner is not None and owner.kind == CONTAINER and owner.container == "dict":
+        if owner is not None and owner.kind is Kind.CONTAINER and owner.container is Container.DICT:
             key = target.slice[0].slice if len(target.slice) == 1 else None
             if not (isinstance(key, cst.Index) and string_value(key.value) is not None):
                 owner.str_keys = False
             owner.elements.append(value)
 
-    def self_attr(self, node: cst.BaseExpression, frame: Frame) -> str | None:
+    def self_attr(self, node: cst.BaseExpression, frame: Frame) -> Optional[str]:
         """``attr`` when ``node`` is ``self.attr``."""
         if (
             frame.self_name is not None
@@ -419,100 +418,57 @@ class Walker:
 
     # --- expressions -----------------------------------------------------------------------
 
-    def eval(self, node: cst.BaseExpression, frame: Frame) -> Val | None:
+    def eval(self, node: cst.BaseExpression, frame: Frame) -> Optional[Val]:
         self.resolver.step()
-        if isinstance(node, cst.Name):
-            return frame.env.get(node.value)
-        if isinstance(node, cst.Call):
-            return self.eval_call(node, frame)
-        if isinstance(node, cst.Attribute):
-            return self.eval_attribute(node, frame)
-        if isinstance(node, cst.BinaryOperation):
-            left = self.eval(node.left, frame)
-            right = self.eval(node.right, frame)
-            return self.arithmetic(left, right)
-        if isinstance(node, cst.UnaryOperation):
-            operand = self.eval(node.expression, frame)
-            if operand is not None and operand.kind in TENSOR_LIKE and not isinstance(node.operator, cst.Not):
-                return tensor()
-            return None
-        if isinstance(node, cst.Comparison):
-            left = self.eval(node.left, frame)
-            rights = [self.eval(c.comparator, frame) for c in node.comparisons]
-            ordered = all(
-                isinstance(c.operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual))
-                for c in node.comparisons
-            )
-            if ordered and any(v is not None and v.kind in TENSOR_LIKE for v in [left, *rights]):
-                return tensor()
-            return None
-        if isinstance(node, cst.IfExp):
-            self.eval(node.test, frame)
-            body = self.eval(node.body, frame)
-            orelse = self.eval(node.orelse, frame)
-            return self.either(body, orelse)
-        if isinstance(node, cst.Subscript):
-            return self.eval_subscript(node, frame)
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-            return self.eval_sequence(node, frame)
-        if isinstance(node, cst.Dict):
-            return self.eval_dict(node, frame)
-        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
-            element = self.eval_comprehension(node.elt, node.for_in, frame)
-            if isinstance(node, cst.ListComp):
-                return Val(CONTAINER, container="list", elements=[element])
-            return None
-        if isinstance(node, cst.DictComp):
-            element = self.eval_comprehension(node.value, node.for_in, frame)
-            return Val(CONTAINER, container="dict", elements=[element], str_keys=False)
-        if isinstance(node, cst.NamedExpr):
-            value = self.eval(node.value, frame)
-            if isinstance(node.target, cst.Name):
-                frame.env[node.target.value] = value
-            return value
-        if isinstance(node, cst.Await):
-            self.eval(node.expression, frame)
-            return None
-        if isinstance(node, cst.BooleanOperation):
-            self.eval(node.left, frame)
-            self.eval(node.right, frame)
-            return None
+        handler = self._expression_handlers.get(type(node))
+        return getattr(self, handler)(node, frame) if handler is not None else None
+
+    def expr_Name(self, node: cst.Name, frame: Frame) -> Optional[Val]:
+        return frame.env.get(node.value)
+
+    def expr_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Optional[Val]:
+        left = self.eval(node.left, frame)
+        right = self.eval(node.right, frame)
+        return _operator(left, right)
+
+    def expr_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Optional[Val]:
+        operand = self.eval(node.expression, frame)
+        return None if isinstance(node.operator, cst.Not) else _operator(operand)
+
+    def expr_Comparison(self, node: cst.Comparison, frame: Frame) -> Optional[Val]:
+        values = [self.eval(node.left, frame)] + [self.eval(c.comparator, frame) for c in node.comparisons]
+        if all(isinstance(c.operator, _ORDERED) for c in node.comparisons):
+            return _operator(*values)
         return None
 
-    @staticmethod
-    def arithmetic(left: Val | None, right: Val | None) -> Val | None:
-        for operand in (left, right):
-            if operand is not None and operand.kind in TENSOR_LIKE:
-                return tensor()
+    def expr_IfExp(self, node: cst.IfExp, frame: Frame) -> Optional[Val]:
+        self.eval(node.test, frame)
+        body = self.eval(node.body, frame)
+        orelse = self.eval(node.orelse, frame)
+        return either(body, orelse)
+
+    def expr_Subscript(self, node: cst.Subscript, frame: Frame) -> Optional[Val]:
+        owner = self.eval(node.value, frame)
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                self.eval(element.slice.value, frame)
+        if owner is not None and effects.operator(owner.kind) is not None:
+            return tensor(owner.trainable and owner.kind is Kind.TENSOR)
         return None
 
-    @staticmethod
-    def either(body: Val | None, orelse: Val | None) -> Val | None:
-        """``a if c else b``.  One unknown (or ``None``) branch keeps the other's kind: an optional
-        Parameter is a Parameter.  Two different kinds with a plain tensor among them give a
-        tensor: that path stores an unregistered one."""
-        branches = [v for v in (body, orelse) if v is not None]
-        if not branches or any(v.kind == CONTAINER for v in branches):
-            return None
-        if len(branches) == 1 or branches[0].kind == branches[1].kind:
-            merged = branches[0] if len(branches) == 1 else join(branches[0], branches[1])
-            return Val(branches[0].kind, trainable=branches[0].trainable) if merged is None else merged
-        plain = [v for v in branches if v.kind == TENSOR]
-        return tensor(all(v.trainable for v in plain)) if plain else None
-
-    def eval_sequence(self, node: cst.List | cst.Tuple | cst.Set, frame: Frame) -> Val | None:
-        elements: list[Val | None] = []
+    def expr_List(self, node: "cst.List | cst.Tuple | cst.Set", frame: Frame) -> Optional[Val]:
+        elements: list[Optional[Val]] = []
         for element in node.elements:
             value = self.eval(element.value, frame)
-            if isinstance(element, cst.StarredElement):
-                value = None
-            elements.append(value)
+            elements.append(None if isinstance(element, cst.StarredElement) else value)
         if isinstance(node, cst.Set):
             return None
-        return Val(CONTAINER, container="list" if isinstance(node, cst.List) else "tuple", elements=elements)
+        return container(Container.LIST if isinstance(node, cst.List) else Container.TUPLE, elements)
 
-    def eval_dict(self, node: cst.Dict, frame: Frame) -> Val:
-        elements: list[Val | None] = []
+    expr_Tuple = expr_Set = expr_List
+
+    def expr_Dict(self, node: cst.Dict, frame: Frame) -> Optional[Val]:
+        elements: list[Optional[Val]] = []
         str_keys = True
         for element in node.elements:
             if isinstance(element, cst.DictElement):
@@ -523,13 +479,39 @@ class Walker:
             else:
                 str_keys = False
                 self.eval(element.value, frame)
-        return Val(CONTAINER, container="dict", elements=elements, str_keys=str_keys)
+        return container(Container.DICT, elements, str_keys)
 
-    def eval_comprehension(self, element: cst.BaseExpression, for_in: cst.CompFor, frame: Frame) -> Val | None:
+    def expr_ListComp(self, node: "cst.ListComp | cst.GeneratorExp | cst.SetComp", frame: Frame) -> Optional[Val]:
+        element = self.eval_comprehension(node.elt, node.for_in, frame)
+        return container(Container.LIST, [element]) if isinstance(node, cst.ListComp) else None
+
+    expr_GeneratorExp = expr_SetComp = expr_ListComp
+
+    def expr_DictComp(self, node: cst.DictComp, frame: Frame) -> Optional[Val]:
+        element = self.eval_comprehension(node.value, node.for_in, frame)
+        return container(Container.DICT, [element], str_keys=False)
+
+    def expr_NamedExpr(self, node: cst.NamedExpr, frame: Frame) -> Optional[Val]:
+        value = self.eval(node.value, frame)
+        if isinstance(node.target, cst.Name):
+            frame.env[node.target.value] = value
+        return value
+
+    def expr_Await(self, node: cst.Await, frame: Frame) -> Optional[Val]:
+        self.eval(node.expression, frame)
+        return None
+
+    def expr_BooleanOperation(self, node: cst.BooleanOperation, frame: Frame) -> Optional[Val]:
+        self.eval(node.left, frame)
+        self.eval(node.right, frame)
+        return None
+
+    def eval_comprehension(self, element: cst.BaseExpression, for_in: cst.CompFor,
+                           frame: Frame) -> Optional[Val]:
         saved = frame.env
         frame.env = dict(saved)
         try:
-            current: cst.CompFor | None = for_in
+            current: Optional[cst.CompFor] = for_in
             while current is not None:
                 self.eval(current.iter, frame)
                 for name in target_names(current.target):
@@ -539,36 +521,27 @@ class Walker:
         finally:
             frame.env = saved
 
-    def eval_subscript(self, node: cst.Subscript, frame: Frame) -> Val | None:
-        owner = self.eval(node.value, frame)
-        for element in node.slice:
-            if isinstance(element.slice, cst.Index):
-                self.eval(element.slice.value, frame)
-        if owner is not None and owner.kind in TENSOR_LIKE:
-            return tensor(owner.trainable and owner.kind == TENSOR)
-        return None
-
-    def eval_attribute(self, node: cst.Attribute, frame: Frame) -> Val | None:
+    def expr_Attribute(self, node: cst.Attribute, frame: Frame) -> Optional[Val]:
         attr = self.self_attr(node, frame)
         if attr is not None:
             return self.read_self(frame, attr)
         owner = self.eval(node.value, frame)
-        if owner is not None and owner.kind in TENSOR_LIKE and node.attr.value in tn.TENSOR_PROPERTIES:
+        if owner is not None and effects.attribute(owner.kind, node.attr.value) is not None:
             return tensor()
         return None
 
-    def eval_args(self, call: cst.Call, frame: Frame) -> list[Val | None]:
+    def eval_args(self, call: cst.Call, frame: Frame) -> list[Optional[Val]]:
         """Evaluate the arguments (walrus and nested calls have effects); positional values."""
-        values: list[Val | None] = []
+        values: list[Optional[Val]] = []
         for arg in call.args:
             value = self.eval(arg.value, frame)
             if arg.keyword is None and not arg.star:
                 values.append(value)
-            elif arg.star and value is not None and value.kind == CONTAINER:
+            elif arg.star and value is not None and value.kind is Kind.CONTAINER:
                 values.append(value)
         return values
 
-    def eval_call(self, call: cst.Call, frame: Frame) -> Val | None:
+    def expr_Call(self, call: cst.Call, frame: Frame) -> Optional[Val]:
         func = call.func
         # self.method(...)
         if isinstance(func, cst.Attribute) and self.self_attr(func, frame) is not None:
@@ -578,7 +551,7 @@ class Walker:
             meaning = self.resolver.meaning(name, frame)
             if meaning is not None:
                 args = self.eval_args(call, frame)
-                return self.call_known(meaning, call, args, frame)
+                return self.call_known(meaning, call, args)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
             args = self.eval_args(call, frame)
@@ -587,91 +560,89 @@ class Walker:
         self.eval_args(call, frame)
         return None
 
-    def call_known(self, meaning: "Meaning", call: cst.Call, args: list[Val | None], frame: Frame) -> Val | None:
-        kind, payload = meaning
-        if kind == "qualified":
-            return self.call_qualified(payload, call, args)
-        if kind == "class" and payload.is_module():
-            self.consume(args)
-            return Val(MODULE)
-        if kind == "function":
-            result = self.resolver.returns(payload)
-            return result.copy() if result is not None else None
-        return None
+    def call_known(self, meaning: Meaning, call: cst.Call, args: list[Optional[Val]]) -> Optional[Val]:
+        if isinstance(meaning, Qualified):
+            return self.call_qualified(meaning.name, call, args)
+        if isinstance(meaning, ClassRef):
+            if not meaning.is_module():
+                return None
+            consume(args)
+            return Val(Kind.MODULE)
+        result = self.resolver.returns(meaning)
+        return result.copy() if result is not None else None
 
-    def consume(self, args: Iterable[Val | None]) -> None:
-        """Values handed to a Module constructor are registered through it."""
-        for value in args:
-            if value is None:
-                continue
-            if value.kind == CONTAINER:
-                value.consumed = True
-                for leaf in value.leaves():
-                    leaf.registered = True
-            else:
-                value.registered = True
-
-    def call_qualified(self, qualname: str, call: cst.Call, args: list[Val | None]) -> Val | None:
-        if qualname in tn.TENSOR_FUNCTIONS or qualname in tn.TENSOR_CLASSES:
+    def call_qualified(self, qualname: str, call: cst.Call, args: list[Optional[Val]]) -> Optional[Val]:
+        effect = effects.call(qualname, self.resolver.module_bases)
+        first = args[0] if args else None
+        if effect is effects.Call.TENSOR:
             requires_grad = keyword(call, "requires_grad")
             return tensor(trainable=requires_grad is not None and is_true(requires_grad.value))
-        if qualname in tn.PARAMETER_CLASSES:
-            return Val(PARAMETER)
-        if qualname in tn.BUFFER_CLASSES:
-            return Val(BUFFER)
-        if qualname in tn.VARIABLE_CLASSES:
-            requires_grad = keyword(call, "requires_grad")
-            return tensor(trainable=requires_grad is not None and is_true(requires_grad.value))
-        if qualname.startswith(tn.INIT_PREFIXES):
-            return args[0] if args else None
-        if qualname in tn.COPY_FUNCTIONS:
-            source = args[0] if args else None
-            if source is not None and source.kind != CONTAINER:
-                return Val(source.kind, trainable=source.trainable)
+        if effect is effects.Call.FIRST_ARGUMENT:
+            return first
+        if effect is effects.Call.COPY_OF_FIRST_ARGUMENT:
+            if first is not None and first.kind is not Kind.CONTAINER:
+                return Val(first.kind, trainable=first.trainable)
             return None
-        if self.resolver.is_module_qualname(qualname):
-            self.consume(args)
-            return Val(MODULE)
-        return None
+        if effect is effects.Call.MODULE:
+            consume(args)
+        kind = effect.kind if effect is not None else None
+        return Val(kind) if kind is not None else None
 
-    def call_method(self, receiver: Val | None, method: str, call: cst.Call, args: list[Val | None]) -> Val | None:
+    def call_method(self, receiver: Optional[Val], method: str, call: cst.Call,
+                    args: list[Optional[Val]]) -> Optional[Val]:
         if receiver is None:
             return None
-        if receiver.kind == MODULE:
-            return receiver if method in tn.MODULE_SELF_METHODS else None
-        if receiver.kind == CONTAINER:
-            if method in ("append", "extend", "insert") and receiver.container == "list":
-                if method == "extend" and args and args[-1] is not None and args[-1].kind == CONTAINER:
-                    receiver.elements.extend(args[-1].elements)
-                elif args:
-                    receiver.elements.append(args[-1])
-            elif method in ("update", "setdefault") and receiver.container == "dict":
-                receiver.str_keys = receiver.str_keys and method == "update" and bool(args) and args[0] is not None
-                if args and args[0] is not None and args[0].kind == CONTAINER:
-                    receiver.elements.extend(args[0].elements)
+        effect = effects.method(receiver.kind, method, bool(call.args), receiver.container)
+        if effect is None:
             return None
-        if receiver.kind not in TENSOR_LIKE or not tn.method_may_give_tensor(method):
+        if effect is effects.Method.FILLS:
+            fill(receiver, method, args)
             return None
-        if method == "requires_grad_":
-            flag = call.args[0].value if call.args else None
-            if receiver.kind == TENSOR:
-                receiver.trainable = not is_false(flag)
+        if effect is effects.Method.SELF_TRAINABLE:
+            if receiver.kind is Kind.TENSOR:
+                receiver.trainable = not is_false(call.args[0].value if call.args else None)
             return receiver
-        if tn.is_inplace_method(method):
+        if effect is effects.Method.SELF:
             return receiver
-        if method == "type" and not call.args:
-            return None  # ``x.type()`` is the type's name, a str
-        if method in tn.CONVERSION_METHODS:
-            if receiver.kind == PARAMETER:
-                return Val(TENSOR, converted=method)
-            return tensor(receiver.trainable and receiver.kind == TENSOR)
-        if method == "detach":
+        if effect is effects.Method.CONVERTED and receiver.kind is Kind.PARAMETER:
+            return Val(Kind.TENSOR, converted=method)
+        if effect is effects.Method.DETACHED:
             return tensor()
-        if method in tn.TENSOR_METHODS:
-            return tensor(receiver.trainable and receiver.kind == TENSOR)
-        return None
+        return tensor(receiver.trainable and receiver.kind is Kind.TENSOR)
 
 
-#: What a name means: ("qualified", "torch.zeros"), ("class", ClassRef) or ("function",
-#: FunctionRef); see ``FileContext.lookup``.
-Meaning = tuple
+Walker._statement_handlers = _handlers(Walker, "stmt_")
+Walker._expression_handlers = _handlers(Walker, "expr_")
+
+
+def _operator(*operands: Optional[Val]) -> Optional[Val]:
+    kind = effects.operator(*(v.kind if v is not None else None for v in operands))
+    return tensor() if kind is not None else None
+
+
+def consume(args: Iterable[Optional[Val]]) -> None:
+    """Values handed to a Module constructor are registered through it."""
+    for value in args:
+        if value is None:
+            continue
+        if value.kind is Kind.CONTAINER:
+            value.consumed = True
+            for leaf in value.leaves():
+                leaf.registered = True
+        else:
+            value.registered = True
+
+
+def fill(receiver: Val, method: str, args: list[Optional[Val]]) -> None:
+    """``xs.append(v)``, ``xs.extend(ys)``, ``d.update(e)``: what a container is given."""
+    if receiver.container is Container.LIST:
+        if method == "extend" and args and args[-1] is not None and args[-1].kind is Kind.CONTAINER:
+            receiver.elements.extend(args[-1].elements)
+        elif args:
+            receiver.elements.append(args[-1])
+        return
+    first = args[0] if args else None
+    receiver.str_keys = receiver.str_keys and method == "update" and first is not None
+    if first is not None and first.kind is Kind.CONTAINER:
+        receiver.elements.extend(first.elements)
+

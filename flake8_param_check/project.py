@@ -3,7 +3,7 @@
 ``class Detect(BaseHead)`` with ``from .heads import BaseHead``: whether ``Detect`` is a Module,
 and what ``BaseHead`` registers, is in ``heads.py``.  A :class:`Project` maps dotted module names
 to files under one source root (the first folder above the file that is not a package) and keeps
-one :class:`~.context.FileContext` per file for the whole process: each file is read and outlined
+one :class:`~.symbols.FileSymbols` per file for the whole process: each file is read and outlined
 at most once per run, however many files import it.  A file that is missing, unreadable or
 unparsable is simply unknown.
 """
@@ -17,12 +17,12 @@ import re
 from typing import TYPE_CHECKING
 
 from .imports import absolute_module
+from .memo import Memo
 from .settings import Settings
 from .source import physical_lines, read_source
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .context import FileContext
-    from .inference import Meaning
+    from .symbols import FileSymbols, Meaning
 
 _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
 #: ``from <dots><module> import <names>`` and ``import <module>`` lines, read from text alone.
@@ -57,10 +57,10 @@ class Project:
     def __init__(self, root: str, settings: Settings) -> None:
         self.root = root
         self.settings = settings
-        self._contexts: dict[str, "FileContext | None"] = {}
+        self._files: dict[str, "FileSymbols | None"] = {}
         self._resolving: set[str] = set()
         self._tops: dict[str, bool] = {}
-        self._torchy: dict[str, bool] = {}
+        self._torchy: Memo[bool] = Memo()
         self._reaches: dict[str, bool] = {}
 
     @classmethod
@@ -88,14 +88,15 @@ class Project:
                 return candidate
         return None
 
-    def context_for(self, path: str, package: str) -> "FileContext | None":
-        from .context import FileContext  # libcst comes with it: imported once a file needs it
-        from .index import FileIndex
+    def symbols_for(self, path: str, package: str) -> "FileSymbols | None":
+        """The symbols of another file of the project, read and outlined once per run."""
+        from .index import FileIndex  # the outline comes with them: imported once a file needs it
+        from .symbols import FileSymbols
 
         path = os.path.abspath(path)
-        if path in self._contexts:
-            return self._contexts[path]
-        self._contexts[path] = None  # an import cycle sees "unknown" while the file is read
+        if path in self._files:
+            return self._files[path]
+        self._files[path] = None  # an import cycle sees "unknown" while the file is read
         try:
             source = read_source(path)
             tree = ast.parse(source)
@@ -103,9 +104,9 @@ class Project:
             return None
         index = FileIndex(tree, physical_lines(source), package, module=module_of(path, package))
         index.release()
-        context = FileContext(index, self.settings, self, reporting=False)
-        self._contexts[path] = context
-        return context
+        symbols = FileSymbols(index, self.settings, self)
+        self._files[path] = symbols
+        return symbols
 
     def reaches_torch(self, qualname: str) -> bool:
         """Whether the project file that ``qualname`` comes from mentions torch, or imports
@@ -127,20 +128,15 @@ class Project:
 
     def _file_reaches_torch(self, path: str) -> bool:
         path = os.path.abspath(path)
-        known = self._torchy.get(path)
-        if known is not None:
-            return known
-        self._torchy[path] = False  # cycles
+        # In an import cycle a file still being read counts as not reaching torch.
+        return self._torchy.get(path, lambda: self._read_reaches_torch(path), False)
+
+    def _read_reaches_torch(self, path: str) -> bool:
         try:
             text = read_source(path)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             return False
-        if self.settings.mentions_torch(text):
-            self._torchy[path] = True
-            return True
-        result = self.imports_reach_torch(text, package_of(path)[1])
-        self._torchy[path] = result
-        return result
+        return self.settings.mentions_torch(text) or self.imports_reach_torch(text, package_of(path)[1])
 
     def imports_reach_torch(self, text: str, package: str) -> bool:
         """Whether a file of ``package`` whose source is ``text`` imports, directly or through
@@ -148,7 +144,7 @@ class Project:
         text (those in blocks too), never its tree."""
         return any(self.reaches_torch(name) for name in imported_names(text, package))
 
-    def lookup(self, qualname: str, origin: FileContext) -> Meaning | None:
+    def lookup(self, qualname: str, origin: FileSymbols) -> Meaning | None:
         """What ``qualname`` (``pkg.layers.Block``) names when a file of this project defines or
         re-exports it; ``None`` when no file here does."""
         if qualname.startswith(".") or qualname in self._resolving or len(self._resolving) > _MAX_DEPTH:
@@ -164,10 +160,10 @@ class Project:
                 if path is None:
                     continue
                 package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-                context = self.context_for(path, package)
-                if context is None or context is origin:
+                symbols = self.symbols_for(path, package)
+                if symbols is None or symbols is origin:
                     return None
-                return context.lookup(".".join(parts[cut:]))
+                return symbols.lookup(".".join(parts[cut:]))
             return None
         finally:
             self._resolving.discard(qualname)

@@ -66,6 +66,12 @@ NN_NON_MODULE_PACKAGES: tuple[str, ...] = (
     "torch.nn.parameter.",
 )
 
+#: Top-level packages whose names are known without reading their source: a name imported from
+#: them is never looked up in the project, even when a checkout of the package lies beside it.
+KNOWN_LIBRARY_ROOTS: frozenset[str] = frozenset(
+    {"torch", "numpy", "math", "typing", "collections", "copy", "functools"}
+)
+
 #: Words without which a file can define a Module only through a base class from another file
 #: (see ``Settings.mentions_torch``): torch itself and the libraries whose bases are built in.
 TORCH_WORDS: tuple[str, ...] = ("torch", "lightning", "transformers", "torchmetrics")
@@ -118,6 +124,20 @@ REGISTER_PARAMETER_METHODS: frozenset[str] = frozenset({"register_parameter"})
 REGISTER_MODULE_METHODS: frozenset[str] = frozenset({"add_module", "register_module"})
 #: torchmetrics' ``Metric.add_state`` keeps the state itself: treat it as registering.
 REGISTER_STATE_METHODS: frozenset[str] = frozenset({"add_state"})
+#: Every ``self.<method>(name, value)`` that registers ``name``.
+REGISTER_METHODS: frozenset[str] = (
+    REGISTER_BUFFER_METHODS | REGISTER_PARAMETER_METHODS | REGISTER_MODULE_METHODS | REGISTER_STATE_METHODS
+)
+#: Keywords under which those methods take the value (``register_buffer(name, tensor=...)``).
+REGISTER_VALUE_KEYWORDS: frozenset[str] = frozenset({"tensor", "param", "module", "default", "value"})
+#: The keyword that names the attribute (``register_buffer(name=...)``).
+REGISTER_NAME_KEYWORD = "name"
+#: ``setattr(self, name, value)`` registers what ``nn.Module.__setattr__`` registers.
+SETATTR = "setattr"
+
+#: The keyword and attribute that make a tensor trainable (``torch.ones(3, requires_grad=True)``,
+#: ``t.requires_grad = True``, ``t.requires_grad_()``).
+REQUIRES_GRAD = "requires_grad"
 
 # --- Tensor-producing functions -----------------------------------------------------------------
 
@@ -240,3 +260,35 @@ _LAYER_STATE = re.compile(
     r"|(?:running_mean|running_var|num_batches_tracked)\Z"  # batch and instance norms
     r"|(?:in_proj_weight|in_proj_bias|[qkv]_proj_weight|bias_k|bias_v)\Z"  # MultiheadAttention
 )
+
+
+def _last_names(qualnames: frozenset[str]) -> frozenset[str]:
+    return frozenset(name.rpartition(".")[2] for name in qualnames)
+
+
+def _words(words: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """The words a substring search needs: one that contains another is found through it."""
+    return tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
+
+
+# --- Words: what a cheap text search looks for ----------------------------------------------------
+
+#: Outside the init scope only a trainable raw tensor (TPC002) or a converted Parameter (TPC005)
+#: is reported, and a method can make either only by writing one of these words.
+TRAINABLE_WORDS: tuple[str, ...] = _words(
+    {REQUIRES_GRAD} | _last_names(PARAMETER_CLASSES) | _last_names(VARIABLE_CLASSES)
+)
+
+#: A class that never writes one of these words sets no tensor state that a subclass could read
+#: as registered (``self.<attr>`` holding a Parameter or a buffer).
+STATE_WORDS: tuple[str, ...] = _words(
+    REGISTER_METHODS
+    | {SETATTR, REQUIRES_GRAD}
+    | _last_names(PARAMETER_CLASSES)
+    | _last_names(BUFFER_CLASSES)
+    | {"register_"}  # any register_* method, kept wide on purpose
+)
+
+#: Words in an annotation that may name a tensor or a Parameter (``Tensor``, ``nn.Parameter``,
+#: ``Optional["torch.FloatTensor"]``): the cheap stand-in for resolving the annotation.
+ANNOTATION_WORDS: tuple[str, ...] = _words(_last_names(TENSOR_ANNOTATIONS) | _last_names(PARAMETER_CLASSES))

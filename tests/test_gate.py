@@ -137,7 +137,7 @@ def test_extra_examples_hold_findings() -> None:
 
 
 def test_gate_stops_what_inference_cannot_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flake8_param_check import context
+    from flake8_param_check import session as context
 
     parsed: list[str] = []
     real = context.parse_segment

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from flake8_param_check import cli
-from flake8_param_check import context as context_module
-from flake8_param_check import inference
+from flake8_param_check import session as session_module
+from flake8_param_check import values
 from flake8_param_check.analysis import analyze
 from flake8_param_check.fixer import fix_source
 from flake8_param_check.inference import MAX_STEPS
@@ -766,7 +766,7 @@ def test_work_bound_stops_a_huge_init() -> None:
 def test_work_bound_keeps_findings_before_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     """Classes analysed before the bound keep their findings through analyze() (a small bound
     here, so that the test is quick)."""
-    monkeypatch.setattr(context_module, "MAX_STEPS", 2000)
+    monkeypatch.setattr(session_module, "MAX_STEPS", 2000)
     first = "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
             "        self.pe = torch.zeros(3)\n"
     second = "class B(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n" \
@@ -799,14 +799,14 @@ def test_work_bound_covers_branch_merges(monkeypatch: pytest.MonkeyPatch) -> Non
     """Work is counted in joins of two values (deterministic, unlike a time bound): a file may
     not do more than a small multiple of MAX_STEPS of them without being stopped."""
     joins = 0
-    real_join = inference.join
+    real_join = values.join
 
     def counting_join(a, b):  # type: ignore[no-untyped-def]
         nonlocal joins
         joins += 1
         return real_join(a, b)
 
-    monkeypatch.setattr(inference, "join", counting_join)
+    monkeypatch.setattr(values, "join", counting_join)
     n = 1000
     body = "".join(f"        x{i} = {i}\n" for i in range(n)) + "        if c:\n            pass\n" * n
     source = HEADER + "class M(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n" \

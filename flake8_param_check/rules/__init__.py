@@ -15,7 +15,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Iterator
 
-from ..checker import Binding, ClassSummary
+from ..classwalk import Binding, ClassSummary
 from ..torch_names import DOCUMENTED_PLAIN_ATTRIBUTES
 from . import tpc001, tpc002, tpc003, tpc004, tpc005
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import CONTAINER, Val
+from ..classwalk import Binding
+from ..values import Kind, Val
 
 
 def unregistered_leaves(binding: Binding) -> list[Val] | None:
     """The values inside a plain list/tuple/dict stored on ``self`` in the init scope that
     nothing else registers; ``None`` when the binding is not such a container."""
     value = binding.value
-    if not binding.in_init or value is None or value.kind != CONTAINER or value.consumed:
+    if not binding.in_init or value is None or value.kind is not Kind.CONTAINER or value.consumed:
         return None
     if binding.registered_before:
         return None

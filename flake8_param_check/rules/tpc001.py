@@ -8,15 +8,15 @@ fine; so is a tensor that ``__init__`` later re-wraps as a Parameter or deletes 
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import TENSOR
+from ..classwalk import Binding
+from ..values import Kind
 
 CODE = "TPC001"
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if binding.in_init and value is not None and value.kind == TENSOR and not binding.registered_before:
+    if binding.in_init and value is not None and value.kind is Kind.TENSOR and not binding.registered_before:
         return {}
     return None
 

@@ -6,15 +6,15 @@ A tensor with ``requires_grad=True`` stored on ``self`` in any method, but not w
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import TENSOR
+from ..classwalk import Binding
+from ..values import Kind
 
 CODE = "TPC002"
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if value is not None and value.kind == TENSOR and value.trainable and not binding.registered_before:
+    if value is not None and value.kind is Kind.TENSOR and value.trainable and not binding.registered_before:
         return {}
     return None
 

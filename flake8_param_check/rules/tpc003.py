@@ -7,8 +7,8 @@ by ``.to()``.  ``nn.ModuleList`` and ``nn.ModuleDict`` register them.
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import MODULE
+from ..classwalk import Binding
+from ..values import Kind
 from ._containers import message_fields, unregistered_leaves
 
 CODE = "TPC003"
@@ -16,7 +16,7 @@ CODE = "TPC003"
 
 def check(binding: Binding) -> dict[str, str] | None:
     leaves = unregistered_leaves(binding)
-    if leaves and any(leaf.kind == MODULE for leaf in leaves):
+    if leaves and any(leaf.kind is Kind.MODULE for leaf in leaves):
         return message_fields(binding, "ModuleList", "ModuleDict")
     return None
 

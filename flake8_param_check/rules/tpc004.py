@@ -7,8 +7,8 @@ registered: Parameters are not trained, tensors are not moved by ``.to()`` nor s
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import MODULE, TENSOR_LIKE
+from ..classwalk import Binding
+from ..values import TENSOR_LIKE, Kind
 from ._containers import message_fields, unregistered_leaves
 
 CODE = "TPC004"
@@ -16,7 +16,7 @@ CODE = "TPC004"
 
 def check(binding: Binding) -> dict[str, str] | None:
     leaves = unregistered_leaves(binding)
-    if not leaves or any(leaf.kind == MODULE for leaf in leaves):
+    if not leaves or any(leaf.kind is Kind.MODULE for leaf in leaves):
         return None
     if any(leaf.kind in TENSOR_LIKE for leaf in leaves):
         return message_fields(binding, "ParameterList", "ParameterDict")

@@ -7,15 +7,15 @@ tensor first, then wrap it: ``nn.Parameter(t.cuda())``.
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import TENSOR
+from ..classwalk import Binding
+from ..values import Kind
 
 CODE = "TPC005"
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if value is not None and value.kind == TENSOR and value.converted and not binding.registered_before:
+    if value is not None and value.kind is Kind.TENSOR and value.converted and not binding.registered_before:
         return {"method": value.converted}
     return None
 

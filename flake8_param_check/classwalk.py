@@ -3,41 +3,25 @@
 ``__init__`` runs first, in order, following the methods it calls on ``self`` (each once); that is
 the *init scope*, where a value must be registered to be tracked.  Every other method runs after,
 from what ``__init__`` left.  The result, a :class:`ClassSummary`, lists the :class:`Binding` s that
-the rules in :mod:`.rules` judge, and what the class registers (for its subclasses).
+the rules in :mod:`.rules` judge, and what the class registers (for its subclasses).  The walk
+records facts; it knows no rule.  What it needs from the layer above (the summaries of base
+classes, parsed methods) it asks through :class:`Classes`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import Optional, Protocol, Sequence
 
 import libcst as cst
 
+from . import effects
 from . import torch_names as tn
-from .gate import OUTSIDE_INIT_WORDS
-from .inference import (
-    BUFFER,
-    CONTAINER,
-    MODULE,
-    PARAMETER,
-    TENSOR,
-    Frame,
-    Val,
-    Walker,
-    string_value,
-)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import FileContext
-    from .index import ClassInfo, FunctionInfo, Span
-
-_REGISTERED_KIND = {
-    **{m: BUFFER for m in tn.REGISTER_BUFFER_METHODS},
-    **{m: PARAMETER for m in tn.REGISTER_PARAMETER_METHODS},
-    **{m: MODULE for m in tn.REGISTER_MODULE_METHODS},
-    **{m: TENSOR for m in tn.REGISTER_STATE_METHODS},
-}
-_REGISTERS = (PARAMETER, BUFFER, MODULE)
+from .index import ClassInfo, FunctionInfo, Span
+from .memo import Memo
+from .inference import Frame, Resolver, Walker, frame_for, string_value
+from .symbols import ClassRef, FileSymbols
+from .values import REGISTERS, Kind, Val
 
 
 @dataclass
@@ -53,7 +37,7 @@ class Binding:
     single: bool  #: a plain ``self.x = value`` with one target (the fixer can rewrite it)
     registered_before: bool  #: ``attr`` was already a buffer/parameter/submodule
     blocks: tuple[int, ...]
-    span: "Span"  #: the method whose parsed segment holds ``target`` (for its position)
+    span: Span  #: the method whose parsed segment holds ``target`` (for its position)
     own: bool  #: in a method of the class itself (an inherited one is reported with its class)
     superseded: bool = False  #: a later statement of ``__init__`` registers, rebinds or deletes it
     rebound: bool = False  #: ``attr`` is assigned more than once in the init scope
@@ -63,42 +47,48 @@ class Binding:
 class MethodRef:
     """A method of the class or of a base class, parsed when first walked."""
 
-    context: "FileContext"
-    info: "FunctionInfo"
-
-    def load(self) -> cst.FunctionDef | None:
-        node = self.context.definition(self.info.span)
-        return node if isinstance(node, cst.FunctionDef) else None
+    symbols: FileSymbols
+    info: FunctionInfo
 
 
 @dataclass
 class ClassSummary:
-    info: "ClassInfo"
-    context: "FileContext"
+    info: ClassInfo
+    symbols: FileSymbols
     bindings: list[Binding] = field(default_factory=list)
     registered: set[str] = field(default_factory=set)  #: names registered by the end of __init__
     attrs: dict[str, Val] = field(default_factory=dict)  #: what self.<attr> holds after __init__
     methods: dict[str, MethodRef] = field(default_factory=dict)  #: own and inherited
 
 
-def check_class(context: "FileContext", info: "ClassInfo", init_only: bool = False,
-                complete: bool = False) -> ClassSummary:
+class Classes(Resolver, Protocol):
+    """What the class walk asks of the layer above, besides names (:class:`.inference.Resolver`)."""
+
+    def summary(self, ref: ClassRef) -> Optional[ClassSummary]:
+        """What the project class ``ref`` registers and holds after ``__init__``."""
+
+    def method(self, ref: MethodRef) -> Optional[cst.FunctionDef]:
+        """The parsed definition of a method (``None``: it cannot be parsed)."""
+
+
+def walk_class(classes: Classes, symbols: FileSymbols, info: ClassInfo, init_only: bool = False,
+               complete: bool = False, words: Sequence[str] = tn.TRAINABLE_WORDS) -> ClassSummary:
     """Walk ``info``; with ``init_only`` only its init scope (enough to know what it registers).
-    Outside the init scope only TPC002 and TPC005 apply, and both need one of a few words in the
-    method itself, so other methods are not parsed at all, unless ``complete`` (the fixer wants
-    every assignment of an attribute)."""
-    summary = ClassSummary(info, context)
-    for base in context.base_refs(info):
+    Outside the init scope a method is walked only when it holds one of ``words`` (what the rules
+    that look there need), unless ``complete`` (the fixer wants every assignment of an
+    attribute)."""
+    summary = ClassSummary(info, symbols)
+    for base in symbols.base_refs(info):
         if not base.is_module():
             continue
-        inherited = base.summary()
+        inherited = classes.summary(base)
         if inherited is None:
             continue
         summary.registered |= inherited.registered
         summary.attrs.update({k: v for k, v in inherited.attrs.items() if v.registered})
         for name, method in inherited.methods.items():
             summary.methods.setdefault(name, method)
-    own = {name: MethodRef(context, function) for name, function in info.methods.items()}
+    own = {name: MethodRef(symbols, function) for name, function in info.methods.items()}
     summary.methods.update(own)
     if init_only:
         own = {}
@@ -106,21 +96,21 @@ def check_class(context: "FileContext", info: "ClassInfo", init_only: bool = Fal
         own = {
             name: ref
             for name, ref in own.items()
-            if any(word in context.span_text(ref.info.span) for word in OUTSIDE_INIT_WORDS)
+            if any(word in symbols.span_text(ref.info.span) for word in words)
         }
-    ClassChecker(context, summary, context.inherits_torch_layer(info)).run(own)
+    ClassWalk(classes, summary, symbols.inherits_torch_layer(info)).run(own)
     return summary
 
 
-class ClassChecker(Walker):
-    def __init__(self, context: "FileContext", summary: ClassSummary, torch_layer: bool) -> None:
-        super().__init__(context)
-        self.context = context
+class ClassWalk(Walker):
+    def __init__(self, classes: Classes, summary: ClassSummary, torch_layer: bool) -> None:
+        super().__init__(classes)
+        self.classes = classes
         self.summary = summary
         self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
         self.inlined: set[str] = set()
         self.recording = True
-        self.method_returns: dict[str, Val | None] = {}
+        self.method_returns: Memo[Optional[Val]] = Memo()
         self.method: MethodRef | None = None  #: the method being walked
 
     def run(self, own: dict[str, MethodRef]) -> None:
@@ -138,10 +128,10 @@ class ClassChecker(Walker):
         summary.attrs = after_init
 
     def run_method(self, ref: MethodRef, in_init: bool) -> Val | None:
-        method = ref.load()
+        method = self.classes.method(ref)
         if method is None:
             return None
-        frame = ref.context.frame_for(method, None, in_init)
+        frame = frame_for(method, None, in_init, ref.symbols)
         params = [*method.params.posonly_params, *method.params.params]
         if not params or _is_static(method):
             return None
@@ -160,11 +150,11 @@ class ClassChecker(Walker):
         if value is not None:
             return value
         if self.torch_layer and tn.is_torch_layer_state(attr):
-            value = Val(TENSOR if attr.startswith(("running_", "num_batches")) else PARAMETER)
+            value = Val(Kind.TENSOR if attr.startswith(("running_", "num_batches")) else Kind.PARAMETER)
             value.registered = True
             return value
         if attr in self.summary.registered:
-            value = Val(TENSOR)
+            value = Val(Kind.TENSOR)
             value.registered = True
             return value
         return None
@@ -175,7 +165,7 @@ class ClassChecker(Walker):
         if self.torch_layer and tn.is_torch_layer_state(attr):
             return True
         current = self.summary.attrs.get(attr)
-        return current is not None and current.kind in _REGISTERS
+        return current is not None and current.kind in REGISTERS
 
     # --- assignments -----------------------------------------------------------------------
 
@@ -183,8 +173,8 @@ class ClassChecker(Walker):
                        statement: cst.CSTNode, single: bool) -> None:
         registered_before = self.is_registered(attr)
         if frame.in_init and self.recording:
-            self.supersede(attr, registers=value is not None and value.kind in _REGISTERS)
-        if value is not None and value.kind in _REGISTERS:
+            self.supersede(attr, registers=value is not None and value.kind in REGISTERS)
+        if value is not None and value.kind in REGISTERS:
             self.summary.registered.add(attr)
             value.registered = True
         if value is None:
@@ -217,7 +207,7 @@ class ClassChecker(Walker):
     # --- calls on self ---------------------------------------------------------------------
 
     def on_self_method(self, frame: Frame, call: cst.Call, method: str) -> Val | None:
-        kind = _REGISTERED_KIND.get(method)
+        kind = effects.registers(method)
         if kind is not None:
             self.register(frame, call.args, kind)
             return None
@@ -228,29 +218,32 @@ class ClassChecker(Walker):
         if frame.in_init and self.recording and method not in self.inlined:
             self.inlined.add(method)
             result = self.run_method(function, in_init=True)
-            self.method_returns[method] = result
+            self.method_returns.get(method, lambda: result, None)
             return result.copy() if result is not None else None
-        if method not in self.method_returns:
-            self.method_returns[method] = None  # recursion guard
-            recording, self.recording = self.recording, False
-            saved = self.summary.attrs
-            self.summary.attrs = dict(saved)
-            try:
-                self.method_returns[method] = self.run_method(function, in_init=False)
-            finally:
-                self.recording = recording
-                self.summary.attrs = saved
-        result = self.method_returns[method]
+        # A recursive call gives nothing known.
+        result = self.method_returns.get(method, lambda: self.returns_of(function), None)
         return result.copy() if result is not None else None
 
-    def register(self, frame: Frame, args: Sequence[cst.Arg], kind: str | None) -> None:
+    def returns_of(self, function: MethodRef) -> Val | None:
+        """What a method gives when called from outside the init scope: walked once, on a copy
+        of the state, recording nothing."""
+        recording, self.recording = self.recording, False
+        saved = self.summary.attrs
+        self.summary.attrs = dict(saved)
+        try:
+            return self.run_method(function, in_init=False)
+        finally:
+            self.recording = recording
+            self.summary.attrs = saved
+
+    def register(self, frame: Frame, args: Sequence[cst.Arg], kind: Kind | None) -> None:
         """``self.register_buffer(name, value)`` and friends, and ``setattr(self, name, value)``."""
         name_node = args[0].value if args else None
         value_node = args[1].value if len(args) > 1 else None
         for arg in args:
-            if arg.keyword is not None and arg.keyword.value in ("tensor", "param", "module", "default", "value"):
+            if arg.keyword is not None and arg.keyword.value in tn.REGISTER_VALUE_KEYWORDS:
                 value_node = arg.value
-            if arg.keyword is not None and arg.keyword.value == "name":
+            if arg.keyword is not None and arg.keyword.value == tn.REGISTER_NAME_KEYWORD:
                 name_node = arg.value
         value = self.eval(value_node, frame) if value_node is not None else None
         for arg in args:
@@ -266,7 +259,7 @@ class ClassChecker(Walker):
             if frame.in_init and self.recording:
                 self.supersede(name, registers=True)
             self.summary.registered.add(name)
-            registered = value if value is not None and value.kind != CONTAINER else Val(kind)
+            registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
             registered.registered = True
             self.summary.attrs[name] = registered
             return
@@ -280,25 +273,25 @@ class ClassChecker(Walker):
             held = self.read_self(frame, ref[5:]) if ref.startswith("self.") else frame.env.get(ref)
             if held is None:
                 continue
-            if held.kind == CONTAINER:
+            if held.kind is Kind.CONTAINER:
                 held.consumed = True
             held.registered = True
         if value is not None:
             value.registered = True
 
-    def eval_call(self, call: cst.Call, frame: Frame) -> Val | None:
+    def expr_Call(self, call: cst.Call, frame: Frame) -> Val | None:
         func = call.func
         if (
             isinstance(func, cst.Name)
-            and func.value == "setattr"
-            and "setattr" not in frame.env
+            and func.value == tn.SETATTR
+            and tn.SETATTR not in frame.env
             and len(call.args) >= 3
             and isinstance(call.args[0].value, cst.Name)
             and call.args[0].value.value == frame.self_name
         ):
             self.register(frame, call.args[1:], None)
             return None
-        return super().eval_call(call, frame)
+        return super().expr_Call(call, frame)
 
 
 def _is_static(method: cst.FunctionDef) -> bool:

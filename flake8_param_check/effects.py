@@ -1,0 +1,153 @@
+"""What calls, methods, properties and operators give: the one table both engines read.
+
+The tensor inference (:mod:`.inference`, on libcst) computes a :class:`~.values.Val` for each
+expression; the gate (:mod:`.gate`, on ``ast``) only asks whether an expression *may* hold a value
+of some kinds.  Both take every answer about torch's semantics from the functions below, so they
+cannot disagree about what ``torch.zeros(...)``, ``p.half()``, ``x.T`` or ``a * b`` gives.  The
+names themselves are data in :mod:`.torch_names`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Optional
+
+from . import torch_names as tn
+from .values import TENSOR_LIKE, Container, Kind
+
+
+class Call(enum.Enum):
+    """What calling a qualified name gives."""
+
+    TENSOR = "a new plain tensor (trainable with requires_grad=True)"
+    PARAMETER = "an nn.Parameter"
+    BUFFER = "an nn.Buffer"
+    MODULE = "an nn.Module instance, which registers what it is given"
+    FIRST_ARGUMENT = "its first argument itself (nn.init.zeros_(w))"
+    COPY_OF_FIRST_ARGUMENT = "a copy of its first argument (copy.deepcopy)"
+
+    @property
+    def kind(self) -> Optional[Kind]:
+        """The kind of the result, when it does not depend on the arguments."""
+        return _CALL_KINDS.get(self)
+
+
+_CALL_KINDS = {Call.TENSOR: Kind.TENSOR, Call.PARAMETER: Kind.PARAMETER, Call.BUFFER: Kind.BUFFER,
+               Call.MODULE: Kind.MODULE}
+
+
+def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[Call]:
+    """What calling ``qualname`` (``torch.zeros``, ``torch.nn.Linear``) gives; ``None``: nothing
+    known.  ``module_bases``: configured Module classes."""
+    if qualname in tn.TENSOR_FUNCTIONS or qualname in tn.TENSOR_CLASSES or qualname in tn.VARIABLE_CLASSES:
+        return Call.TENSOR
+    if qualname in tn.PARAMETER_CLASSES:
+        return Call.PARAMETER
+    if qualname in tn.BUFFER_CLASSES:
+        return Call.BUFFER
+    if qualname.startswith(tn.INIT_PREFIXES):
+        return Call.FIRST_ARGUMENT
+    if qualname in tn.COPY_FUNCTIONS:
+        return Call.COPY_OF_FIRST_ARGUMENT
+    if is_module_class(qualname, module_bases):
+        return Call.MODULE
+    return None
+
+
+def is_module_class(qualname: str, module_bases: frozenset[str] = frozenset()) -> bool:
+    """Whether ``qualname`` names an ``nn.Module`` class of torch, a known library or the
+    configuration."""
+    return tn.is_torch_module_class(qualname) or qualname in module_bases
+
+
+class Method(enum.Enum):
+    """What a method gives, for a receiver of a known kind."""
+
+    SELF = "the receiver itself (in-place tensor methods, Module.to())"
+    SELF_TRAINABLE = "the receiver, now requiring grad unless given False (requires_grad_())"
+    CONVERTED = "a new plain tensor; from a Parameter, a converted one (TPC005)"
+    NEW_TENSOR = "a new tensor, trainable when the receiver is a trainable plain tensor"
+    DETACHED = "a new tensor that does not require grad"
+    FILLS = "nothing: it adds its arguments to the container"
+
+
+#: Methods that add to a plain container, by container.
+FILL_METHODS: dict[Container, frozenset[str]] = {
+    Container.LIST: frozenset({"append", "extend", "insert"}),
+    Container.DICT: frozenset({"update", "setdefault"}),
+}
+#: Every container method that adds to it (the gate does not know which container it is).
+ANY_FILL_METHOD: frozenset[str] = frozenset().union(*FILL_METHODS.values())
+
+
+def method(receiver: Kind, name: str, has_args: bool = True,
+           which: Optional[Container] = None) -> Optional[Method]:
+    """What ``<receiver>.<name>(...)`` gives.  ``has_args``: the call passes any argument;
+    ``which``: the receiver's container, when it is one."""
+    if receiver is Kind.MODULE:
+        return Method.SELF if name in tn.MODULE_SELF_METHODS else None
+    if receiver is Kind.CONTAINER:
+        return Method.FILLS if which is not None and name in FILL_METHODS.get(which, ()) else None
+    if receiver not in TENSOR_LIKE or not tn.method_may_give_tensor(name):
+        return None
+    if name == tn.REQUIRES_GRAD + "_":
+        return Method.SELF_TRAINABLE
+    if tn.is_inplace_method(name):
+        return Method.SELF
+    if name == "type" and not has_args:
+        return None  # ``x.type()`` is the type's name, a str
+    if name in tn.CONVERSION_METHODS:
+        return Method.CONVERTED
+    if name == "detach":
+        return Method.DETACHED
+    if name in tn.TENSOR_METHODS:
+        return Method.NEW_TENSOR
+    return None
+
+
+def method_kind(receiver: Kind, name: str, has_args: bool = True) -> Optional[Kind]:
+    """The kind of what ``<receiver>.<name>(...)`` gives (``None``: nothing known)."""
+    effect = method(receiver, name, has_args)
+    if effect in (Method.SELF, Method.SELF_TRAINABLE):
+        return receiver
+    if effect in (Method.CONVERTED, Method.NEW_TENSOR, Method.DETACHED):
+        return Kind.TENSOR
+    return None
+
+
+def attribute(receiver: Kind, name: str) -> Optional[Kind]:
+    """The kind of ``<receiver>.<name>``: ``x.T``, ``p.data`` are tensors."""
+    return Kind.TENSOR if receiver in TENSOR_LIKE and name in tn.TENSOR_PROPERTIES else None
+
+
+#: Operands that make an arithmetic, unary or ordered-comparison operator give a tensor, and
+#: receivers that make a subscript give one.
+OPERANDS: frozenset[Kind] = TENSOR_LIKE
+
+
+def operator(*operands: Optional[Kind]) -> Optional[Kind]:
+    """The kind of ``a + b``, ``-a``, ``a < b`` or ``a[i]``: a tensor when an operand is one."""
+    return Kind.TENSOR if any(kind in OPERANDS for kind in operands) else None
+
+
+def annotation(qualname: Optional[str]) -> Optional[Kind]:
+    """The kind of an argument or a return value annotated ``qualname``."""
+    if qualname in tn.TENSOR_ANNOTATIONS:
+        return Kind.TENSOR
+    if qualname in tn.PARAMETER_CLASSES:
+        return Kind.PARAMETER
+    return None
+
+
+def registers(method_name: str) -> Optional[Kind]:
+    """What ``self.<method_name>(name, value)`` registers ``name`` as (``None``: not a register
+    call).  torchmetrics' ``add_state`` keeps plain tensors: registered, but tensors."""
+    if method_name in tn.REGISTER_BUFFER_METHODS:
+        return Kind.BUFFER
+    if method_name in tn.REGISTER_PARAMETER_METHODS:
+        return Kind.PARAMETER
+    if method_name in tn.REGISTER_MODULE_METHODS:
+        return Kind.MODULE
+    if method_name in tn.REGISTER_STATE_METHODS:
+        return Kind.TENSOR
+    return None
