@@ -23,7 +23,7 @@ import sys
 import time
 
 import corpus
-from flake8_param_check import analysis, context as context_module
+from flake8_param_check import analysis, session as session_module
 from flake8_param_check.project import clear_cache
 from flake8_param_check.source import read_source
 
@@ -46,13 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     lines = sum(source.count("\n") for _, source, _ in files)
 
     parses = [0]
-    real_parse = context_module.parse_segment
+    real_parse = session_module.parse_segment
 
     def counted(text: str):  # type: ignore[no-untyped-def]
         parses[0] += 1
         return real_parse(text)
 
-    context_module.parse_segment = counted  # type: ignore[assignment]
+    session_module.parse_segment = counted  # type: ignore[assignment]
     clear_cache()
     print(f"{args.corpus}: {len(files)} files, {lines:,} lines")
     for label in ("cold", "warm"):

@@ -160,7 +160,8 @@ def _imports_reach_torch(source: str, path: str | None, settings: Settings) -> b
     return project.imports_reach_torch(source, package)
 
 
-def file_symbols(source: str, path: str | None, settings: Settings, tree: ast.Module, deep: bool) -> FileSymbols:
+def file_symbols(source: str, path: str | None, settings: Settings, tree: ast.Module,
+                 deep: bool) -> FileSymbols:
     """``deep``: the source mentions torch (see :class:`.index.FileIndex`)."""
     from .index import FileIndex
     from .symbols import FileSymbols
@@ -171,4 +172,3 @@ def file_symbols(source: str, path: str | None, settings: Settings, tree: ast.Mo
         project, package = Project.for_file(path, settings)
         module = module_of(path, package)
     return FileSymbols(FileIndex(tree, physical_lines(source), package, deep, module), settings, project)
-

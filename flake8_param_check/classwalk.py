@@ -252,7 +252,7 @@ class ClassWalk(Walker):
         name = string_value(name_node) if name_node is not None else None
         if name is not None:
             if kind is None:  # setattr: what Module.__setattr__ does with the value
-                if value is None or value.kind not in _REGISTERS:
+                if value is None or value.kind not in REGISTERS:
                     self.summary.attrs.pop(name, None)
                     return
                 kind = value.kind

@@ -100,7 +100,7 @@ def _help_base() -> str | None:
         label, _, url = entry.partition(",")
         if label.strip().lower() in ("source", "repository", "homepage", "home") and url.strip():
             return url.strip()
-    home = meta.get("Home-page")
+    home = meta["Home-page"] if "Home-page" in meta else None
     return home if home and home.upper() != "UNKNOWN" else None
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 import re
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -46,7 +47,7 @@ class Mode(enum.Enum):
 
     @property
     def cares(self) -> frozenset[Kind]:
-        return self.value  # type: ignore[no-any-return]
+        return self.value
 
 
 def _mode_for(kinds: set[Kind]) -> Optional[Mode]:
@@ -54,6 +55,19 @@ def _mode_for(kinds: set[Kind]) -> Optional[Mode]:
     if not kinds:
         return None
     return Mode.TENSORISH if kinds <= Mode.TENSORISH.cares else Mode.ANY
+
+
+@functools.lru_cache(maxsize=None)
+def _method_receiver(method: str, has_args: bool, mode: Mode) -> Optional[Mode]:
+    """How to judge the receiver of ``<receiver>.<method>(...)`` where ``mode`` applies: by the
+    kinds of receiver on which the method gives what matters (``None``: on none)."""
+    return _mode_for({k for k in Kind if effects.method_kind(k, method, has_args) in mode.cares})
+
+
+@functools.lru_cache(maxsize=None)
+def _attribute_receiver(name: str, mode: Mode) -> Optional[Mode]:
+    """Likewise for ``<receiver>.<name>``."""
+    return _mode_for({k for k in Kind if effects.attribute(k, name) in mode.cares})
 
 
 #: Receivers that make an operator or a subscript give a tensor.
@@ -173,7 +187,11 @@ class Gate:
     def fills_harmless(self, key: str, functions: Iterable[FunctionInfo]) -> bool:
         """Whether what ``functions`` add to the container ``key`` (``xs`` or ``self.xs``) is
         harmless as an element."""
-        return all(self.harmless(value, function, Mode.ANY) for function in functions for value in function.fills.get(key, ()))
+        return all(
+            self.harmless(value, function, Mode.ANY)
+            for function in functions
+            for value in function.fills.get(key, ())
+        )
 
     def harmless_self(self, attr: str) -> bool:
         """``self.<attr>``: harmless unless assigned something that matters, registered by name,
@@ -206,7 +224,10 @@ class Gate:
         return self._memoised(
             ("local", id(function), name, mode),
             lambda: all(v is None or self.harmless(v, function, mode) for v in values)
-            and (not any(v is not None and _is_container(v) for v in values) or self.fills_harmless(name, [function])),
+            and (
+                not any(v is not None and _is_container(v) for v in values)
+                or self.fills_harmless(name, [function])
+            ),
         )
 
     def returns_harmless(self, function: FunctionInfo, mode: Mode) -> bool:
@@ -228,7 +249,7 @@ class Gate:
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name) and node.value.id == function.self_name:
                 return self.harmless_self(node.attr)
-            owner_mode = _mode_for({k for k in Kind if effects.attribute(k, node.attr) in mode.cares})
+            owner_mode = _attribute_receiver(node.attr, mode)
             return owner_mode is None or self.harmless(node.value, function, owner_mode)
         if isinstance(node, ast.Subscript):
             return self.operands_harmless([node.value], function)
@@ -245,9 +266,13 @@ class Gate:
         # A container literal: its elements.  (What is added to it later is judged where it is
         # bound to a name or to ``self``: ``fills_harmless``.)
         if isinstance(node, (ast.Tuple, ast.List)):
-            return all(not isinstance(e, ast.Starred) and self.harmless(e, function, Mode.ANY) for e in node.elts)
+            return all(
+                not isinstance(e, ast.Starred) and self.harmless(e, function, Mode.ANY) for e in node.elts
+            )
         if isinstance(node, ast.Dict):
-            return all(k is not None and self.harmless(v, function, Mode.ANY) for k, v in zip(node.keys, node.values))
+            return all(
+                k is not None and self.harmless(v, function, Mode.ANY) for k, v in zip(node.keys, node.values)
+            )
         if isinstance(node, ast.ListComp):
             return self.harmless(node.elt, function, Mode.ANY)
         if isinstance(node, ast.DictComp):
@@ -281,9 +306,7 @@ class Gate:
         if isinstance(func, ast.Attribute):
             # A method of some value (``p.half()``, ``w.numel()``, ``layer.to(dev)``): judged by
             # the receivers for which the method gives what matters here.
-            has_args = bool(node.args or node.keywords)
-            receivers = {k for k in Kind if effects.method_kind(k, func.attr, has_args) in mode.cares}
-            receiver_mode = _mode_for(receivers)
+            receiver_mode = _method_receiver(func.attr, bool(node.args or node.keywords), mode)
             return receiver_mode is None or self.harmless(func.value, function, receiver_mode)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
 

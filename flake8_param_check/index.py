@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .effects import ANY_FILL_METHOD
 from .imports import ImportTable, dotted_name
@@ -52,7 +52,8 @@ class _Reloadable:
     index: "FileIndex | None"
 
     @property
-    def node(self):  # type: ignore[no-untyped-def]
+    def node(self) -> Any:
+        """The definition's ``ast`` node, read again from the lines if it was released."""
         if self._node is None and self.index is not None:
             self._node = self.index.reload(self.span, self._placeholder)
         return self._node
@@ -271,7 +272,11 @@ def _container_key(node: ast.expr, method: FunctionInfo) -> str | None:
     """``xs`` for a local, ``self.xs`` for an attribute of ``self``, else ``None``."""
     if isinstance(node, ast.Name):
         return node.id
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == method.self_name:
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == method.self_name
+    ):
         return "self." + node.attr
     return None
 

@@ -19,6 +19,7 @@ from typing import Dict, Iterable, Iterator, Optional, Protocol, Sequence
 import libcst as cst
 
 from . import effects
+from . import torch_names as tn
 from .index import FunctionInfo
 from .symbols import ClassRef, FunctionRef, Meaning, Qualified
 from .values import Container, Env, Kind, Val, container, either, join_all, merge_envs, tensor
@@ -33,7 +34,12 @@ class Budget(Exception):
 MAX_STEPS = 200_000
 
 
-class Resolver(Protocol):
+class Annotations(Protocol):
+    def annotation(self, name: Optional[str]) -> Optional[Kind]:
+        """The kind of a value annotated with the dotted ``name``."""
+
+
+class Resolver(Annotations, Protocol):
     """What a :class:`Walker` asks about the file it walks."""
 
     module_bases: frozenset[str]  #: configured Module classes (for :func:`.effects.call`)
@@ -46,9 +52,6 @@ class Resolver(Protocol):
 
     def returns(self, ref: FunctionRef) -> Optional[Val]:
         """What calling the function ``ref`` gives."""
-
-    def annotation(self, name: Optional[str]) -> Optional[Kind]:
-        """The kind of a value annotated with the dotted ``name``."""
 
 
 # --- small syntax helpers --------------------------------------------------------------------
@@ -131,7 +134,7 @@ class Frame:
 
 
 def frame_for(function: cst.FunctionDef, info: Optional[FunctionInfo], in_init: bool,
-              resolver: Resolver) -> Frame:
+              resolver: Annotations) -> Frame:
     """A frame whose locals are ``function``'s parameters (tensors when annotated so)."""
     params = function.params
     positional = [*params.posonly_params, *params.params]
@@ -364,7 +367,7 @@ class Walker:
         if attr is not None:
             assert isinstance(target, cst.Attribute)
             self.on_self_assign(frame, attr, target, value, statement, single)
-        elif isinstance(target, cst.Attribute) and target.attr.value == "requires_grad":
+        elif isinstance(target, cst.Attribute) and target.attr.value == tn.REQUIRES_GRAD:
             owner = self.eval(target.value, frame)
             if owner is not None and owner.kind is Kind.TENSOR:
                 owner.trainable = is_true(value_node)
@@ -481,7 +484,8 @@ class Walker:
                 self.eval(element.value, frame)
         return container(Container.DICT, elements, str_keys)
 
-    def expr_ListComp(self, node: "cst.ListComp | cst.GeneratorExp | cst.SetComp", frame: Frame) -> Optional[Val]:
+    def expr_ListComp(self, node: "cst.ListComp | cst.GeneratorExp | cst.SetComp",
+                      frame: Frame) -> Optional[Val]:
         element = self.eval_comprehension(node.elt, node.for_in, frame)
         return container(Container.LIST, [element]) if isinstance(node, cst.ListComp) else None
 
@@ -575,7 +579,7 @@ class Walker:
         effect = effects.call(qualname, self.resolver.module_bases)
         first = args[0] if args else None
         if effect is effects.Call.TENSOR:
-            requires_grad = keyword(call, "requires_grad")
+            requires_grad = keyword(call, tn.REQUIRES_GRAD)
             return tensor(trainable=requires_grad is not None and is_true(requires_grad.value))
         if effect is effects.Call.FIRST_ARGUMENT:
             return first
@@ -645,4 +649,3 @@ def fill(receiver: Val, method: str, args: list[Optional[Val]]) -> None:
     receiver.str_keys = receiver.str_keys and method == "update" and first is not None
     if first is not None and first.kind is Kind.CONTAINER:
         receiver.elements.extend(first.elements)
-

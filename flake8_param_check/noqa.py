@@ -21,8 +21,6 @@ NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[,\s]")
 
 
-
-
 def file_is_skipped(lines: list[str]) -> bool:
     """Whether a line is only ``# flake8: noqa`` (flake8 then reports nothing for the file)."""
     return any(NOQA_FILE.match(line) for line in lines)

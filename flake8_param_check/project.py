@@ -192,7 +192,9 @@ def imported_names(text: str, package: str) -> list[str]:
             base = absolute_module(module or None, len(level), package)
             imported.append(base)
             imported.extend(
-                f"{base}.{name.split()[0]}" for name in names.split(",") if name.split() and name.split()[0] != "*"
+                f"{base}.{name.split()[0]}"
+                for name in names.split(",")
+                if name.split() and name.split()[0] != "*"
             )
         else:
             match = _IMPORT.match(text, start, end)

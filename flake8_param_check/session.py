@@ -171,7 +171,7 @@ def session_of(symbols: FileSymbols) -> Session:
     session = symbols.caches.get(_KEY)
     if session is None:
         session = Session(symbols, reporting=False)
-    return session  # type: ignore[no-any-return]
+    return session
 
 
 def parse_segment(text: str) -> Optional[cst.Module]:

@@ -166,7 +166,8 @@ class FileSymbols:
         registers something or holds Parameters, or inherits such state."""
         return self._state.get(
             info.qualname,
-            lambda: any(word in self.class_text(info) for word in tn.STATE_WORDS) or self.inherits_state(info),
+            lambda: any(word in self.class_text(info) for word in tn.STATE_WORDS)
+            or self.inherits_state(info),
             False,
         )
 
@@ -175,7 +176,9 @@ class FileSymbols:
         tensor state) may have set ``self.<attr>`` to a tensor."""
         if self.inherits_torch_layer(info):
             return True
-        return any(ref.is_module() and ref.symbols.holds_tensor_state(ref.info) for ref in self.base_refs(info))
+        return any(
+            ref.is_module() and ref.symbols.holds_tensor_state(ref.info) for ref in self.base_refs(info)
+        )
 
     # --- text ------------------------------------------------------------------------------
 

@@ -174,11 +174,16 @@ TENSOR_FUNCTIONS: frozenset[str] = frozenset(
     }
     | {
         f"torch.fft.{name}"
-        for name in "fft ifft rfft irfft fft2 ifft2 rfft2 irfft2 fftn ifftn rfftn irfftn fftfreq rfftfreq fftshift ifftshift".split()
+        for name in (
+            "fft ifft rfft irfft fft2 ifft2 rfft2 irfft2 fftn ifftn rfftn irfftn fftfreq rfftfreq fftshift "
+            "ifftshift"
+        ).split()
     }
     | {
         f"torch.linalg.{name}"
-        for name in "norm vector_norm matrix_norm inv pinv det matrix_power matrix_exp cholesky solve cross".split()
+        for name in (
+            "norm vector_norm matrix_norm inv pinv det matrix_power matrix_exp cholesky solve cross"
+        ).split()
     }
     | {"torch.special.erf", "torch.special.expit", "torch.special.logit", "torch.special.gammaln"}
 )
@@ -248,6 +253,7 @@ MODULE_SELF_METHODS: frozenset[str] = frozenset(
     "to cuda cpu xpu float double half bfloat16 train eval requires_grad_ apply type share_memory "
     "to_empty".split()
 )
+
 
 #: Names that concrete torch.nn layers register themselves (``nn.Linear.weight``,
 #: ``nn.BatchNorm2d.running_mean``): a subclass assigning one updates it.

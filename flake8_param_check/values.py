@@ -44,7 +44,9 @@ class Val:
     """What an expression holds.  Identity matters: ``x = nn.Linear(...)`` then ``self.a = x``
     and ``self.b = [x]`` share one Val, so the list's element is known to be registered."""
 
-    __slots__ = ("kind", "trainable", "converted", "registered", "container", "elements", "str_keys", "consumed")
+    __slots__ = (
+        "kind", "trainable", "converted", "registered", "container", "elements", "str_keys", "consumed"
+    )
 
     def __init__(
         self,
