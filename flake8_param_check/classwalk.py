@@ -20,7 +20,7 @@ from . import torch_names as tn
 from .index import ClassInfo, FunctionInfo, Span
 from .memo import Memo
 from .inference import Frame, Resolver, Walker, frame_for, string_value
-from .symbols import ClassRef, FileSymbols
+from .symbols import ClassRef, FileSymbols, FunctionRef
 from .values import REGISTERS, Kind, Val
 
 
@@ -102,11 +102,18 @@ def walk_class(classes: Classes, symbols: FileSymbols, info: ClassInfo, init_onl
     return summary
 
 
+#: In the init scope, ``frame.env["@" + attr]`` holds this when ``attr`` is registered on every
+#: path that reaches the statement: the environment's joins keep it only where all paths agree.
+_SURE = Val(Kind.BUFFER)
+_MARK = "@"
+
+
 class ClassWalk(Walker):
     def __init__(self, classes: Classes, summary: ClassSummary, torch_layer: bool) -> None:
         super().__init__(classes)
         self.classes = classes
         self.summary = summary
+        self.inherited = frozenset(summary.registered)  #: registered by a base class's __init__
         self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
         self.inlined: set[str] = set()
         self.recording = True
@@ -127,7 +134,9 @@ class ClassWalk(Walker):
             self.run_method(method, in_init=False)
         summary.attrs = after_init
 
-    def run_method(self, ref: MethodRef, in_init: bool) -> Val | None:
+    def run_method(self, ref: MethodRef, in_init: bool, caller: Frame | None = None) -> Val | None:
+        """Walk a method of the class.  Called from ``caller`` in the init scope, it runs as part
+        of the caller: on the caller's paths, and what it registers is registered there after."""
         method = self.classes.method(ref)
         if method is None:
             return None
@@ -137,11 +146,18 @@ class ClassWalk(Walker):
             return None
         frame.self_name = params[0].name.value
         frame.env.pop(frame.self_name, None)
+        if caller is not None:
+            frame.env.update(_marks(caller.env))
         outer, self.method = self.method, ref
         try:
-            return self.run_function(method, frame)
+            result = self.run_function(method, frame, own_block=caller is None)
         finally:
             self.method = outer
+        if caller is not None:
+            for key in _marks(caller.env):
+                caller.env.pop(key)
+            caller.env.update(_marks(frame.env))
+        return result
 
     # --- reading self ----------------------------------------------------------------------
 
@@ -159,24 +175,40 @@ class ClassWalk(Walker):
             return value
         return None
 
-    def is_registered(self, attr: str) -> bool:
-        if attr in self.summary.registered:
+    def is_registered(self, attr: str, frame: Frame | None = None) -> bool:
+        """Whether ``attr`` is a Parameter, buffer or submodule here: inherited, a torch layer's
+        own state, or (in the init scope) registered on every path that reaches ``frame``'s
+        statement; elsewhere, registered by the end of ``__init__``."""
+        if attr in self.inherited or (self.torch_layer and tn.is_torch_layer_state(attr)):
             return True
-        if self.torch_layer and tn.is_torch_layer_state(attr):
+        if frame is not None and frame.in_init:
+            return frame.env.get(_MARK + attr) is _SURE
+        if attr in self.summary.registered:
             return True
         current = self.summary.attrs.get(attr)
         return current is not None and current.kind in REGISTERS
+
+    def mark(self, frame: Frame, attr: str, registered: bool) -> None:
+        if registered:
+            frame.env[_MARK + attr] = _SURE
+        else:
+            frame.env.pop(_MARK + attr, None)
 
     # --- assignments -----------------------------------------------------------------------
 
     def on_self_assign(self, frame: Frame, attr: str, target: cst.Attribute, value: Val | None,
                        statement: cst.CSTNode, single: bool) -> None:
-        registered_before = self.is_registered(attr)
+        registered_before = self.is_registered(attr, frame) or (
+            # ``self.x = self.x * 2`` can only run where ``self.x`` exists: on a path where
+            # it was registered, when the only earlier bindings of it register it.
+            attr in self.summary.registered and self.reads_self(statement, attr, frame)
+        )
         if frame.in_init and self.recording:
-            self.supersede(attr, registers=value is not None and value.kind in REGISTERS)
+            self.supersede(attr)
         if value is not None and value.kind in REGISTERS:
             self.summary.registered.add(attr)
             value.registered = True
+            self.mark(frame, attr, True)
         if value is None:
             self.summary.attrs.pop(attr, None)
         else:
@@ -188,21 +220,27 @@ class ClassWalk(Walker):
                         registered_before, tuple(self.block_path), self.method.info.span, own)
             )
 
-    def supersede(self, attr: str, registers: bool) -> None:
-        """A new binding of ``attr`` in the init scope: earlier ones it replaces are not final."""
+    def reads_self(self, statement: cst.CSTNode, attr: str, frame: Frame) -> bool:
+        """Whether ``statement`` reads ``self.<attr>``."""
+        return ("self." + attr) in self.referenced_names(statement, frame)  # type: ignore[arg-type]
+
+    def supersede(self, attr: str) -> None:
+        """A new binding of ``attr`` in the init scope: the earlier ones it follows on every path
+        (in its block or nested in it) are not final."""
         path = tuple(self.block_path)
         for binding in self.summary.bindings:
             if binding.attr != attr or not binding.in_init:
                 continue
             binding.rebound = True
-            if registers or binding.blocks[: len(path)] == path:
+            if binding.blocks[: len(path)] == path:
                 binding.superseded = True
 
     def on_self_delete(self, frame: Frame, attr: str) -> None:
         if frame.in_init and self.recording:
-            self.supersede(attr, registers=True)
+            self.supersede(attr)
         self.summary.registered.discard(attr)
         self.summary.attrs.pop(attr, None)
+        self.mark(frame, attr, False)
 
     # --- calls on self ---------------------------------------------------------------------
 
@@ -211,17 +249,28 @@ class ClassWalk(Walker):
         if kind is not None:
             self.register(frame, call.args, kind)
             return None
-        self.eval_args(call, frame)
         function = self.summary.methods.get(method)
         if function is None:
+            held = self.read_self(frame, method)  # ``self.f = partial(helper, ...)``, then ``self.f(x)``
+            if held is not None and held.kind is Kind.CALLABLE:
+                return self.call_known(held.target, call, self.eval_args(call, frame))  # type: ignore[arg-type]
+            self.eval_args(call, frame)
             return None
-        if frame.in_init and self.recording and method not in self.inlined:
+        self.eval_args(call, frame)
+        decorators = function.info.decorators
+        if "staticmethod" in decorators or "classmethod" in decorators:
+            result = self.classes.returns(FunctionRef(function.symbols, function.info))
+        elif frame.in_init and self.recording and method not in self.inlined:
             self.inlined.add(method)
-            result = self.run_method(function, in_init=True)
+            result = self.run_method(function, in_init=True, caller=frame)
             self.method_returns.get(method, lambda: result, None)
-            return result.copy() if result is not None else None
-        # A recursive call gives nothing known.
-        result = self.method_returns.get(method, lambda: self.returns_of(function), None)
+        else:
+            # A recursive call gives nothing known.
+            result = self.method_returns.get(method, lambda: self.returns_of(function), None)
+        if result is None:
+            result = function.symbols.annotated(function.info.node.returns)  # ``-> Tensor``
+            if result is not None and result.kind is Kind.NONE:
+                result = None
         return result.copy() if result is not None else None
 
     def returns_of(self, function: MethodRef) -> Val | None:
@@ -257,8 +306,9 @@ class ClassWalk(Walker):
                     return
                 kind = value.kind
             if frame.in_init and self.recording:
-                self.supersede(name, registers=True)
+                self.supersede(name)
             self.summary.registered.add(name)
+            self.mark(frame, name, True)
             registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
             registered.registered = True
             self.summary.attrs[name] = registered
@@ -292,6 +342,11 @@ class ClassWalk(Walker):
             self.register(frame, call.args[1:], None)
             return None
         return super().expr_Call(call, frame)
+
+
+def _marks(env: dict[str, Val | None]) -> dict[str, Val | None]:
+    """The registration marks of an environment (see :data:`_SURE`)."""
+    return {key: value for key, value in env.items() if key.startswith(_MARK)}
 
 
 def _is_static(method: cst.FunctionDef) -> bool:

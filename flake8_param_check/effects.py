@@ -23,8 +23,11 @@ class Call(enum.Enum):
     PARAMETER = "an nn.Parameter"
     BUFFER = "an nn.Buffer"
     MODULE = "an nn.Module instance, which registers what it is given"
+    TENSORS = "a tuple of tensors (torch.chunk, torch.sort)"
+    TENSOR_OR_TENSORS = "a tensor, or with a dim argument a tuple (values, indices) (torch.max)"
     FIRST_ARGUMENT = "its first argument itself (nn.init.zeros_(w))"
     COPY_OF_FIRST_ARGUMENT = "a copy of its first argument (copy.deepcopy)"
+    PARTIAL = "a callable that calls its first argument (functools.partial)"
 
     @property
     def kind(self) -> Optional[Kind]:
@@ -33,7 +36,7 @@ class Call(enum.Enum):
 
 
 _CALL_KINDS = {Call.TENSOR: Kind.TENSOR, Call.PARAMETER: Kind.PARAMETER, Call.BUFFER: Kind.BUFFER,
-               Call.MODULE: Kind.MODULE}
+               Call.MODULE: Kind.MODULE, Call.TENSORS: Kind.CONTAINER, Call.PARTIAL: Kind.CALLABLE}
 
 
 def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[Call]:
@@ -41,6 +44,10 @@ def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[
     known.  ``module_bases``: configured Module classes."""
     if qualname in tn.TENSOR_FUNCTIONS or qualname in tn.TENSOR_CLASSES or qualname in tn.VARIABLE_CLASSES:
         return Call.TENSOR
+    if qualname in tn.TENSOR_TUPLE_FUNCTIONS:
+        return Call.TENSORS
+    if qualname in tn.DIM_TUPLE_FUNCTIONS:
+        return Call.TENSOR_OR_TENSORS
     if qualname in tn.PARAMETER_CLASSES:
         return Call.PARAMETER
     if qualname in tn.BUFFER_CLASSES:
@@ -49,6 +56,8 @@ def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[
         return Call.FIRST_ARGUMENT
     if qualname in tn.COPY_FUNCTIONS:
         return Call.COPY_OF_FIRST_ARGUMENT
+    if qualname in tn.PARTIAL_FUNCTIONS:
+        return Call.PARTIAL
     if is_module_class(qualname, module_bases):
         return Call.MODULE
     return None
@@ -68,6 +77,8 @@ class Method(enum.Enum):
     CONVERTED = "a new plain tensor; from a Parameter, a converted one (TPC005)"
     NEW_TENSOR = "a new tensor, trainable when the receiver is a trainable plain tensor"
     DETACHED = "a new tensor that does not require grad"
+    TENSORS = "a tuple of tensors (t.chunk(2), t.sort())"
+    TENSOR_OR_TENSORS = "a tensor, or with a dim argument a tuple (values, indices) (t.max(1))"
     FILLS = "nothing: it adds its arguments to the container"
 
 
@@ -88,7 +99,13 @@ def method(receiver: Kind, name: str, has_args: bool = True,
         return Method.SELF if name in tn.MODULE_SELF_METHODS else None
     if receiver is Kind.CONTAINER:
         return Method.FILLS if which is not None and name in FILL_METHODS.get(which, ()) else None
-    if receiver not in TENSOR_LIKE or not tn.method_may_give_tensor(name):
+    if receiver not in TENSOR_LIKE:
+        return None
+    if name in tn.TENSOR_TUPLE_METHODS:
+        return Method.TENSORS
+    if name in tn.DIM_TUPLE_METHODS:
+        return Method.TENSOR_OR_TENSORS
+    if not tn.method_may_give_tensor(name):
         return None
     if name == tn.REQUIRES_GRAD + "_":
         return Method.SELF_TRAINABLE
@@ -110,8 +127,10 @@ def method_kind(receiver: Kind, name: str, has_args: bool = True) -> Optional[Ki
     effect = method(receiver, name, has_args)
     if effect in (Method.SELF, Method.SELF_TRAINABLE):
         return receiver
-    if effect in (Method.CONVERTED, Method.NEW_TENSOR, Method.DETACHED):
+    if effect in (Method.CONVERTED, Method.NEW_TENSOR, Method.DETACHED, Method.TENSOR_OR_TENSORS):
         return Kind.TENSOR
+    if effect is Method.TENSORS:
+        return Kind.CONTAINER
     return None
 
 
@@ -120,14 +139,30 @@ def attribute(receiver: Kind, name: str) -> Optional[Kind]:
     return Kind.TENSOR if receiver in TENSOR_LIKE and name in tn.TENSOR_PROPERTIES else None
 
 
-#: Operands that make an arithmetic, unary or ordered-comparison operator give a tensor, and
-#: receivers that make a subscript give one.
+#: Builtins that build a new container from what they are given (``tuple(x for x in xs)``).
+CONTAINER_BUILTINS: dict[str, Container] = {"list": Container.LIST, "tuple": Container.TUPLE,
+                                            "dict": Container.DICT}
+
+#: Operands that make an arithmetic, unary or ordered-comparison operator give a tensor.
 OPERANDS: frozenset[Kind] = TENSOR_LIKE
 
 
 def operator(*operands: Optional[Kind]) -> Optional[Kind]:
-    """The kind of ``a + b``, ``-a``, ``a < b`` or ``a[i]``: a tensor when an operand is one."""
+    """The kind of ``a + b``, ``-a`` or ``a < b``: a tensor when an operand is one."""
     return Kind.TENSOR if any(kind in OPERANDS for kind in operands) else None
+
+
+def joins(operand: Optional[Kind]) -> Optional[Kind]:
+    """What ``+`` or ``*`` gives when one operand is ``operand``: a tensor for a tensor, a new
+    list or tuple for a list or tuple (``xs + ys``, ``[layer] * n``)."""
+    if operand in OPERANDS:
+        return Kind.TENSOR
+    return Kind.CONTAINER if operand is Kind.CONTAINER else None
+
+
+#: Receivers whose items a subscript gives (``t[0]`` a tensor, ``xs[0]`` an element, ``xs[1:]``
+#: a list), and containers that ``+`` and ``*`` join or repeat into a new one.
+SUBSCRIPTED: frozenset[Kind] = TENSOR_LIKE | {Kind.CONTAINER}
 
 
 def annotation(qualname: Optional[str]) -> Optional[Kind]:

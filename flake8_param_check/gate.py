@@ -43,6 +43,7 @@ class Mode(enum.Enum):
 
     TOP = frozenset({Kind.TENSOR, Kind.CONTAINER})  #: stored on ``self``: what a rule reports
     TENSORISH = TENSOR_LIKE  #: an operand or a receiver: what makes the result a tensor
+    ITEMS = TENSOR_LIKE | {Kind.CONTAINER}  #: what is subscripted, added or repeated
     ANY = frozenset(Kind)  #: a container element or a ``self.<attr>`` read
 
     @property
@@ -54,7 +55,7 @@ def _mode_for(kinds: set[Kind]) -> Optional[Mode]:
     """The narrowest mode in which a value of one of ``kinds`` matters (``None``: no kind)."""
     if not kinds:
         return None
-    return Mode.TENSORISH if kinds <= Mode.TENSORISH.cares else Mode.ANY
+    return next(mode for mode in (Mode.TENSORISH, Mode.ITEMS, Mode.ANY) if kinds <= mode.cares)
 
 
 @functools.lru_cache(maxsize=None)
@@ -70,8 +71,17 @@ def _attribute_receiver(name: str, mode: Mode) -> Optional[Mode]:
     return _mode_for({k for k in Kind if effects.attribute(k, name) in mode.cares})
 
 
-#: Receivers that make an operator or a subscript give a tensor.
-_OPERANDS = _mode_for(set(effects.OPERANDS))
+@functools.lru_cache(maxsize=None)
+def _operand_mode(joining: bool, mode: Mode) -> Optional[Mode]:
+    """How to judge the operands of an operator (``joining``: ``+`` or ``*``, which also join
+    lists) where ``mode`` applies."""
+    gives = effects.joins if joining else effects.operator
+    return _mode_for({k for k in Kind if gives(k) in mode.cares})
+
+
+#: What a subscript's receiver may be for it to give anything.
+_SUBSCRIPTED = _mode_for(set(effects.SUBSCRIPTED))
+_JOINING = (ast.Add, ast.Mult)
 _REGISTRATION = re.compile(
     r"(?:" + "|".join(sorted(tn.REGISTER_METHODS | {tn.SETATTR})) + r")"
     r"\(\s*(?:\w+\s*,\s*)?[rbuRBU]?['\"](\w+)['\"]"
@@ -171,6 +181,7 @@ class Gate:
         #: A cycle (``x = x + 1``, mutual helpers) is judged by the other values.
         self.memo: Memo[bool] = Memo()
         self._registered: frozenset[str] | None = None
+        self._defaults: dict[int, dict[str, ast.expr]] = {}
 
     def _memoised(self, key: tuple[object, ...], compute: Callable[[], bool]) -> bool:
         return self.memo.get(key, compute, True)
@@ -216,7 +227,7 @@ class Gate:
         )
 
     def harmless_local(self, name: str, function: FunctionInfo, mode: Mode) -> bool:
-        if name in tensor_arguments(function):
+        if name in tensor_arguments(self.symbols, function):
             return False
         values = function.local_values.get(name)
         if values is None:
@@ -232,7 +243,7 @@ class Gate:
 
     def returns_harmless(self, function: FunctionInfo, mode: Mode) -> bool:
         """What ``function`` returns, judged in its own scope (see :func:`call_may_give`)."""
-        if function.node.returns is not None and _mentions_tensor(function.node.returns):
+        if _annotated(self.symbols, function.node.returns):
             return False  # ``-> Tensor``: inference takes the annotation's word for it
         return self._memoised(
             ("returns", id(function), mode),
@@ -252,15 +263,16 @@ class Gate:
             owner_mode = _attribute_receiver(node.attr, mode)
             return owner_mode is None or self.harmless(node.value, function, owner_mode)
         if isinstance(node, ast.Subscript):
-            return self.operands_harmless([node.value], function)
+            return _SUBSCRIPTED is None or self.harmless(node.value, function, _SUBSCRIPTED)
         if isinstance(node, ast.Call):
             return self.harmless_call(node, function, mode)
         if isinstance(node, ast.BinOp):
-            return self.operands_harmless([node.left, node.right], function)
+            joining = isinstance(node.op, _JOINING)
+            return self.operands_harmless([node.left, node.right], function, _operand_mode(joining, mode))
         if isinstance(node, ast.UnaryOp):
-            return self.operands_harmless([node.operand], function)
+            return self.operands_harmless([node.operand], function, _operand_mode(False, mode))
         if isinstance(node, ast.Compare):
-            return self.operands_harmless([node.left, *node.comparators], function)
+            return self.operands_harmless([node.left, *node.comparators], function, _operand_mode(False, mode))
         if isinstance(node, ast.IfExp):
             return self.harmless(node.body, function, mode) and self.harmless(node.orelse, function, mode)
         # A container literal: its elements.  (What is added to it later is judged where it is
@@ -282,9 +294,9 @@ class Gate:
         # BoolOp, sets, generators, await, ...: inference gives nothing for these.
         return isinstance(node, (ast.BoolOp, ast.Set, ast.SetComp, ast.GeneratorExp, ast.Await))
 
-    def operands_harmless(self, operands: list[ast.expr], function: FunctionInfo) -> bool:
-        """An operator's operands (or a subscript's value): a tensor among them makes it one."""
-        return _OPERANDS is None or all(self.harmless(o, function, _OPERANDS) for o in operands)
+    def operands_harmless(self, operands: list[ast.expr], function: FunctionInfo, mode: Optional[Mode]) -> bool:
+        """An operator's operands, judged in ``mode`` (``None``: nothing they hold matters)."""
+        return mode is None or all(self.harmless(o, function, mode) for o in operands)
 
     def harmless_call(self, node: ast.Call, function: FunctionInfo, mode: Mode) -> bool:
         func = node.func
@@ -296,7 +308,17 @@ class Gate:
                     method = self.owner.methods.get(rest)
                     return method is not None and self.returns_harmless(method, mode)
                 # ``self.<attr>.<method>(...)``: a method of a value, below
-            elif root not in function.local_values and root not in tensor_arguments(function):
+            elif root in function.local_values or root in tensor_arguments(self.symbols, function):
+                if root == name and not self.calls_harmless(root, function, mode):
+                    return False  # ``g = partial(helper)`` then ``g(x)``
+            elif root == name and root in self.defaults(function):
+                # An argument whose default is a function (``window_fn=torch.hann_window``).
+                default = dotted_name(self.defaults(function)[root])
+                return default is not None and not call_may_give(self.symbols, default, mode)
+            else:
+                builtin = effects.CONTAINER_BUILTINS.get(name)
+                if builtin is not None and self.symbols.lookup(name) is None:
+                    return self.builtin_harmless(node, function, mode)
                 if self.symbols.call(name) in _GIVES_ARGUMENT:
                     first = node.args[0] if node.args else None
                     return first is None or (
@@ -310,31 +332,56 @@ class Gate:
             return receiver_mode is None or self.harmless(func.value, function, receiver_mode)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
 
+    def defaults(self, function: FunctionInfo) -> dict[str, ast.expr]:
+        """Argument name -> its default, for the arguments of ``function`` that have one."""
+        found = self._defaults.get(id(function))
+        if found is None:
+            args = function.node.args
+            positional = [*args.posonlyargs, *args.args]
+            found = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+            found.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+            self._defaults[id(function)] = found
+        return found
 
-def tensor_arguments(function: FunctionInfo) -> frozenset[str]:
-    """The arguments annotated as tensors, Parameters or Modules."""
+    def calls_harmless(self, name: str, function: FunctionInfo, mode: Mode) -> bool:
+        """Calling the local ``name``: harmless unless it may hold ``functools.partial(f, ...)``
+        of an ``f`` that may give what matters."""
+        for value in function.local_values.get(name, ()):
+            if not isinstance(value, ast.Call) or not value.args:
+                continue
+            callee = dotted_name(value.func)
+            if callee is None or self.symbols.call(callee) is not effects.Call.PARTIAL:
+                continue
+            target = dotted_name(value.args[0])
+            if target is None or call_may_give(self.symbols, target, mode):
+                return False
+        return True
+
+    def builtin_harmless(self, node: ast.Call, function: FunctionInfo, mode: Mode) -> bool:
+        """``list(...)``, ``tuple(...)``, ``dict(...)``: a new container of what they are given."""
+        if len(node.args) != 1 or node.keywords:
+            return True
+        argument = node.args[0]
+        if isinstance(argument, (ast.GeneratorExp, ast.ListComp)):
+            return mode is Mode.TENSORISH or self.harmless(argument.elt, function, Mode.ANY)
+        return isinstance(argument, ast.Starred) or self.harmless(argument, function, Mode.ANY)
+
+
+def tensor_arguments(symbols: FileSymbols, function: FunctionInfo) -> frozenset[str]:
+    """The arguments annotated as tensors, Parameters or Modules, and the names an ``isinstance``
+    test may narrow to one."""
     found = function.tensor_args
     if found is None:
         args = function.node.args
         found = function.tensor_args = frozenset(
             a.arg
             for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
-            if a.annotation is not None and _mentions_tensor(a.annotation)
-        )
+            if _annotated(symbols, a.annotation)
+        ) | frozenset(function.narrowed)
     return found
 
 
-def _mentions_tensor(annotation: ast.expr) -> bool:
-    """Whether a name, attribute or string in ``annotation`` holds ``Tensor`` or ``Parameter``."""
-    for node in ast.walk(annotation):
-        if isinstance(node, ast.Name):
-            text = node.id
-        elif isinstance(node, ast.Attribute):
-            text = node.attr
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            text = node.value
-        else:
-            continue
-        if any(word in text for word in tn.ANNOTATION_WORDS):
-            return True
-    return False
+def _annotated(symbols: FileSymbols, annotation: Optional[ast.expr]) -> bool:
+    """Whether inference reads ``annotation`` as a value that may matter (not ``None``)."""
+    value = symbols.annotated(annotation)
+    return value is not None and value.kind is not Kind.NONE

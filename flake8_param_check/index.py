@@ -40,7 +40,7 @@ class Span(NamedTuple):
         return cls(start, node.end_lineno or node.lineno, node.col_offset)
 
 
-_Notes = tuple  # (self_assigns, local_values, return_values, fills): see FunctionInfo
+_Notes = tuple  # (self_assigns, local_values, return_values, fills, narrowed): see FunctionInfo
 
 
 class _Reloadable:
@@ -96,6 +96,11 @@ class FunctionInfo(_Reloadable):
         return self._noted()[2]
 
     @property
+    def narrowed(self) -> set[str]:
+        """Names an ``isinstance`` test (``if``, ``while``, ``assert``) may make a tensor."""
+        return self._noted()[4]
+
+    @property
     def fills(self) -> dict[str, list[ast.expr]]:
         """What the body adds to containers: ``xs.append(v)``, ``xs.extend(v)``, ``xs[k] = v``,
         ``xs += v``, keyed by ``xs`` (a local) or ``self.xs``."""
@@ -103,7 +108,7 @@ class FunctionInfo(_Reloadable):
 
     def _noted(self) -> "_Notes":
         if self._notes is None:
-            self._notes = ([], {}, [], {})
+            self._notes = ([], {}, [], {}, set())
             _note_block(self.node.body, self)
         return self._notes
 
@@ -239,7 +244,8 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
             if node.value is not None:
                 _note_target(node.target, node.value, method)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            _note_target(node.target, None, method)
+            # A plain loop variable holds an item of what it iterates over.
+            _note_target(node.target, _item(node.iter, 0) if isinstance(node.target, ast.Name) else None, method)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
@@ -257,8 +263,12 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
             key = _container_key(node.target, method)
             if key is not None:
                 method.fills.setdefault(key, []).append(node.value)
+        elif isinstance(node, ast.Assert):
+            _note_narrowed(node.test, method)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
+        if isinstance(node, (ast.If, ast.While)):
+            _note_narrowed(node.test, method)
         if not isinstance(node, _COMPOUND):
             continue
         for handler in getattr(node, "handlers", ()):
@@ -294,10 +304,11 @@ def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo)
             isinstance(e, ast.Starred) for e in value.elts
         ):
             values = list(value.elts)
+        elif value is None or any(isinstance(e, ast.Starred) for e in target.elts):
+            values = [None] * len(target.elts)  # inference knows nothing of a starred unpacking
         else:
-            # ``a, b = f()``: inference pairs targets with values only for a literal of the same
-            # length, and otherwise knows nothing of either target.
-            values = [None] * len(target.elts)
+            # ``a, b = f()``: each target holds an item of the value.
+            values = [_item(value, i) for i in range(len(target.elts))]
         for sub_target, sub_value in zip(target.elts, values):
             _note_target(sub_target, sub_value, method)
     elif isinstance(target, ast.Starred):
@@ -310,6 +321,24 @@ def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo)
         and target.value.id == method.self_name
     ):
         method.self_assigns.append((target, value))
+
+
+def _item(value: ast.expr, index: int) -> ast.expr:
+    """``value[index]``: what the gate judges for a target that holds an item of ``value``."""
+    return ast.Subscript(value=value, slice=ast.Constant(index), ctx=ast.Load())
+
+
+def _note_narrowed(test: ast.expr, method: FunctionInfo) -> None:
+    """Names an ``isinstance(name, ...)`` test may narrow to a tensor, Parameter or Module."""
+    for node in ast.walk(test):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "isinstance"
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+        ):
+            method.narrowed.add(node.args[0].id)
 
 
 def _base_name(node: ast.expr) -> str | None:

@@ -22,7 +22,7 @@ from . import effects
 from . import torch_names as tn
 from .index import FunctionInfo
 from .symbols import ClassRef, FunctionRef, Meaning, Qualified
-from .values import Container, Env, Kind, Val, container, either, join_all, merge_envs, tensor
+from .values import NONE, Container, Env, Kind, Val, container, either, items, join_all, merge_envs, tensor
 
 
 class Budget(Exception):
@@ -34,12 +34,17 @@ class Budget(Exception):
 MAX_STEPS = 200_000
 
 
-class Annotations(Protocol):
-    def annotation(self, name: Optional[str]) -> Optional[Kind]:
-        """The kind of a value annotated with the dotted ``name``."""
+class Signatures(Protocol):
+    """What :func:`frame_for` asks of the file that defines a function."""
+
+    def annotation_value(self, source: str) -> Optional[Val]:
+        """What a value annotated with ``source`` (an annotation's text) holds."""
+
+    def lookup(self, name: str, scope: str = "") -> Optional[Meaning]:
+        """What the dotted ``name`` means at module level."""
 
 
-class Resolver(Annotations, Protocol):
+class Resolver(Signatures, Protocol):
     """What a :class:`Walker` asks about the file it walks."""
 
     module_bases: frozenset[str]  #: configured Module classes (for :func:`.effects.call`)
@@ -105,15 +110,12 @@ def target_names(node: cst.BaseExpression) -> Iterator[str]:
         yield from target_names(node.value)
 
 
-def annotation_name(annotation: Optional[cst.Annotation]) -> Optional[str]:
-    """The dotted name an annotation writes (``torch.Tensor``, ``"Tensor"``), if it is one."""
-    if annotation is None:
-        return None
-    node = annotation.annotation
-    if isinstance(node, cst.SimpleString):
-        value = string_value(node)
-        return value.strip() if value is not None else None
-    return dotted(node)
+_EMPTY = cst.Module([])
+
+
+def annotation_text(annotation: Optional[cst.Annotation]) -> Optional[str]:
+    """The source text of an annotation (read by :meth:`Annotations.annotation_value`)."""
+    return _EMPTY.code_for_node(annotation.annotation) if annotation is not None else None
 
 
 _ORDERED = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
@@ -134,8 +136,9 @@ class Frame:
 
 
 def frame_for(function: cst.FunctionDef, info: Optional[FunctionInfo], in_init: bool,
-              resolver: Annotations) -> Frame:
-    """A frame whose locals are ``function``'s parameters (tensors when annotated so)."""
+              resolver: Signatures) -> Frame:
+    """A frame whose locals are ``function``'s parameters: what their annotations say, or for
+    one whose default is a function, that function (``window_fn=torch.hann_window``)."""
     params = function.params
     positional = [*params.posonly_params, *params.params]
     is_static = info is not None and "staticmethod" in info.decorators
@@ -145,8 +148,11 @@ def frame_for(function: cst.FunctionDef, info: Optional[FunctionInfo], in_init: 
         positional = positional[1:]
     env: Env = {}
     for param in [*positional, *params.kwonly_params]:
-        kind = resolver.annotation(annotation_name(param.annotation))
-        env[param.name.value] = Val(kind) if kind is not None else None
+        text = annotation_text(param.annotation)
+        value = resolver.annotation_value(text) if text is not None else None
+        if value is None and param.default is not None:
+            value = _callable_default(param.default, resolver)
+        env[param.name.value] = value
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             env[star.name.value] = None
@@ -203,9 +209,15 @@ class Walker:
         self.resolver.step(sum(len(env) for env in branches))
         return merge_envs(base, branches)
 
-    def run_function(self, function: cst.FunctionDef, frame: Frame) -> Optional[Val]:
-        """Walk ``function``'s body in ``frame``; the join of its ``return`` values."""
-        self.run_block(function.body, frame)
+    def run_function(self, function: cst.FunctionDef, frame: Frame, own_block: bool = True) -> Optional[Val]:
+        """Walk ``function``'s body in ``frame``; the join of its ``return`` values.  Without
+        ``own_block`` its statements stand in the block being walked (a method ``__init__``
+        calls runs on the caller's paths)."""
+        if own_block:
+            self.run_block(function.body, frame)
+        else:
+            for statement in function.body.body:
+                self.run_statement(statement, frame)
         return join_all(frame.returns)
 
     def run_block(self, suite: cst.BaseSuite, frame: Frame) -> None:
@@ -229,25 +241,79 @@ class Walker:
                 getattr(self, handler)(small, frame, node)
 
     def stmt_If(self, node: cst.If, frame: Frame) -> None:
-        self.eval(node.test, frame)
-        suites: list[cst.BaseSuite] = [node.body]
-        orelse = node.orelse
-        exhaustive = False
-        while orelse is not None:
-            if isinstance(orelse, cst.Else):
-                suites.append(orelse.body)
-                exhaustive = True
+        """Each branch runs knowing its test held and the earlier ones did not
+        (``isinstance(x, Tensor)``, ``x is None``: see :meth:`narrowed`)."""
+        base = frame.env
+        results: list[Env] = []
+        current: "cst.If | cst.Else | None" = node
+        otherwise: Env = {}  # what the failed tests before this branch tell
+        while current is not None:
+            frame.env = {**base, **otherwise}
+            if isinstance(current, cst.Else):
+                self.run_block(current.body, frame)
+                results.append(frame.env)
                 break
-            self.eval(orelse.test, frame)
-            suites.append(orelse.body)
-            orelse = orelse.orelse
-        self.run_branches(suites, frame, exhaustive)
+            self.eval(current.test, frame)
+            tested = frame.env
+            frame.env = {**tested, **self.narrowed(current.test, True, frame)}
+            self.run_block(current.body, frame)
+            results.append(frame.env)
+            otherwise = {**otherwise, **self.narrowed(current.test, False, frame)}
+            current = current.orelse
+        if current is None:  # no ``else``: the tests may all fail
+            results.append({**base, **otherwise})
+        frame.env = self.merge(base, results)
+
+    def stmt_Assert(self, node: cst.Assert, frame: Frame, line: cst.CSTNode) -> None:
+        self.eval(node.test, frame)
+        frame.env.update(self.narrowed(node.test, True, frame))
+
+    def narrowed(self, test: cst.BaseExpression, holds: bool, frame: Frame) -> Env:
+        """What the locals hold where ``test`` is known to be ``holds``: ``isinstance(x, Tensor)``
+        makes ``x`` a tensor, ``x is None`` makes it ``None``; ``not`` and ``and`` combine them."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self.narrowed(test.expression, not holds, frame)
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and holds:
+            return {**self.narrowed(test.left, True, frame), **self.narrowed(test.right, True, frame)}
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or) and not holds:
+            return {**self.narrowed(test.left, False, frame), **self.narrowed(test.right, False, frame)}
+        if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name):
+            comparison = test.comparisons[0]
+            if len(test.comparisons) != 1:
+                return {}
+            if isinstance(comparison.comparator, cst.Name) and comparison.comparator.value == "None":
+                is_none = isinstance(comparison.operator, cst.Is)
+                if isinstance(comparison.operator, (cst.Is, cst.IsNot)) and is_none == holds:
+                    return {test.left.value: NONE}
+            return {}
+        if holds and isinstance(test, cst.Call) and len(test.args) == 2 and dotted(test.func) == "isinstance":
+            subject = test.args[0].value
+            if isinstance(subject, cst.Name) and "isinstance" not in frame.env:
+                current = frame.env.get(subject.value)
+                if current is not None and current.is_tensor:
+                    return {}
+                kind = self.isinstance_kind(test.args[1].value, frame)
+                if kind is not None:
+                    return {subject.value: Val(kind)}
+        return {}
+
+    def isinstance_kind(self, classes: cst.BaseExpression, frame: Frame) -> Optional[Kind]:
+        """The kind ``isinstance(x, classes)`` proves, when every class names the same one."""
+        nodes = [e.value for e in classes.elements] if isinstance(classes, cst.Tuple) else [classes]
+        kinds = set()
+        for node in nodes:
+            name = dotted(node)
+            meaning = self.resolver.meaning(name, frame) if name is not None else None
+            kinds.add(effects.annotation(meaning.name) if isinstance(meaning, Qualified) else None)
+        return kinds.pop() if len(kinds) == 1 else None
 
     def stmt_For(self, node: cst.For, frame: Frame) -> None:
-        self.eval(node.iter, frame)
+        iterated = self.eval(node.iter, frame)
         refs = set(self.referenced_names(node.iter, frame)) | set(target_names(node.target))
         for name in target_names(node.target):
             frame.env[name] = None
+        if isinstance(node.target, cst.Name):
+            frame.env[node.target.value] = element(iterated)
         self.run_loop(node, frame, refs)
 
     def stmt_While(self, node: cst.While, frame: Frame) -> None:
@@ -337,7 +403,7 @@ class Walker:
         self.eval(node.value, frame)
 
     def stmt_Return(self, node: cst.Return, frame: Frame, line: cst.CSTNode) -> None:
-        frame.returns.append(self.eval(node.value, frame) if node.value is not None else None)
+        frame.returns.append(self.eval(node.value, frame) if node.value is not None else NONE)
 
     def stmt_Del(self, node: cst.Del, frame: Frame, line: cst.CSTNode) -> None:
         self.run_del(node.target, frame)
@@ -359,7 +425,7 @@ class Walker:
             frame.env[target.value] = value
             return
         if isinstance(target, (cst.Tuple, cst.List)):
-            values = self.unpack(value_node, value, len(target.elements))
+            values = self.unpack(value_node, value, target)
             for element, (sub_node, sub_value) in zip(target.elements, values):
                 self.bind(element.value, sub_node, sub_value, frame, statement, False)
             return
@@ -376,14 +442,18 @@ class Walker:
 
     @staticmethod
     def unpack(value_node: cst.BaseExpression, value: Optional[Val],
-               count: int) -> list[tuple[cst.BaseExpression, Optional[Val]]]:
-        """Pair each target of ``a, b = x, y`` with its value; unknown when the shapes differ."""
+               target: "cst.Tuple | cst.List") -> list[tuple[cst.BaseExpression, Optional[Val]]]:
+        """Pair each target of ``a, b = x`` with its value (see :func:`.values.items`); unknown
+        for a starred target (``a, *rest = x``)."""
+        count = len(target.elements)
+        if any(isinstance(e, cst.StarredElement) for e in target.elements):
+            return [(value_node, None)] * count
         if isinstance(value_node, (cst.Tuple, cst.List)) and len(value_node.elements) == count and not any(
             isinstance(e, cst.StarredElement) for e in value_node.elements
         ):
             assert value is not None and value.kind is Kind.CONTAINER
             return [(e.value, v) for e, v in zip(value_node.elements, value.elements)]
-        return [(value_node, None)] * count
+        return [(value_node, v) for v in items(value, count)]
 
     def store_item(self, target: cst.Subscript, value: Optional[Val], frame: Frame) -> None:
         """``xs[k] = value``: a dict or list filled item by item."""
@@ -427,11 +497,17 @@ class Walker:
         return getattr(self, handler)(node, frame) if handler is not None else None
 
     def expr_Name(self, node: cst.Name, frame: Frame) -> Optional[Val]:
+        if node.value == "None":
+            return NONE
         return frame.env.get(node.value)
 
     def expr_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Optional[Val]:
         left = self.eval(node.left, frame)
         right = self.eval(node.right, frame)
+        if isinstance(node.operator, (cst.Add, cst.Multiply)):
+            joined = _joined(left, right, isinstance(node.operator, cst.Add))
+            if joined is not None:
+                return joined
         return _operator(left, right)
 
     def expr_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Optional[Val]:
@@ -452,21 +528,35 @@ class Walker:
 
     def expr_Subscript(self, node: cst.Subscript, frame: Frame) -> Optional[Val]:
         owner = self.eval(node.value, frame)
-        for element in node.slice:
-            if isinstance(element.slice, cst.Index):
-                self.eval(element.slice.value, frame)
-        if owner is not None and effects.operator(owner.kind) is not None:
+        for part in node.slice:
+            if isinstance(part.slice, cst.Index):
+                self.eval(part.slice.value, frame)
+        if owner is None or owner.kind not in effects.SUBSCRIPTED:
+            return None
+        if owner.is_tensor:
             return tensor(owner.trainable and owner.kind is Kind.TENSOR)
-        return None
+        index = node.slice[0].slice if len(node.slice) == 1 else None
+        if isinstance(index, cst.Slice):
+            if owner.container is Container.DICT or owner.container is None:
+                return None
+            return container(owner.container, list(owner.elements))
+        if owner.exact and isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+            position = int(index.value.value, 0)
+            return owner.elements[position] if position < len(owner.elements) else None
+        item = element(owner)  # one of several items: a copy, so that registering it is not all of them
+        return item.copy() if item is not None else None
 
     def expr_List(self, node: "cst.List | cst.Tuple | cst.Set", frame: Frame) -> Optional[Val]:
         elements: list[Optional[Val]] = []
-        for element in node.elements:
-            value = self.eval(element.value, frame)
-            elements.append(None if isinstance(element, cst.StarredElement) else value)
+        starred = False
+        for item in node.elements:
+            value = self.eval(item.value, frame)
+            starred = starred or isinstance(item, cst.StarredElement)
+            elements.append(None if isinstance(item, cst.StarredElement) else value)
         if isinstance(node, cst.Set):
             return None
-        return container(Container.LIST if isinstance(node, cst.List) else Container.TUPLE, elements)
+        return container(Container.LIST if isinstance(node, cst.List) else Container.TUPLE, elements,
+                         exact=not starred)
 
     expr_Tuple = expr_Set = expr_List
 
@@ -556,6 +646,14 @@ class Walker:
             if meaning is not None:
                 args = self.eval_args(call, frame)
                 return self.call_known(meaning, call, args)
+            if isinstance(func, cst.Name):
+                local = frame.env.get(name)
+                if local is not None and local.kind is Kind.CALLABLE:
+                    args = self.eval_args(call, frame)
+                    return self.call_known(local.target, call, args)  # type: ignore[arg-type]
+                which = effects.CONTAINER_BUILTINS.get(name)
+                if which is not None and name not in frame.env:
+                    return self.call_builtin(which, call, frame)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
             args = self.eval_args(call, frame)
@@ -575,12 +673,47 @@ class Walker:
         result = self.resolver.returns(meaning)
         return result.copy() if result is not None else None
 
+    def call_builtin(self, which: Container, call: cst.Call, frame: Frame) -> Optional[Val]:
+        """``list(...)``, ``tuple(...)``, ``dict(...)``: a new container of what they are given."""
+        if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+            self.eval_args(call, frame)
+            return None if call.args else container(which, [], exact=which is not Container.DICT)
+        argument = call.args[0].value
+        if isinstance(argument, (cst.GeneratorExp, cst.ListComp)):
+            item = self.eval_comprehension(argument.elt, argument.for_in, frame)
+            if which is Container.DICT:
+                pair = items(item, 2) if isinstance(argument.elt, (cst.Tuple, cst.List)) else [None, None]
+                return container(which, [pair[1]], str_keys=False)
+            return container(which, [item])
+        source = self.eval(argument, frame)
+        if which is Container.DICT:
+            if source is not None and source.kind is Kind.CONTAINER and source.container is Container.DICT:
+                return container(which, list(source.elements), str_keys=source.str_keys)
+            return None
+        if source is not None and source.kind is Kind.CONTAINER and source.container is not Container.DICT:
+            return container(which, list(source.elements), exact=source.exact)
+        if source is not None and source.is_tensor:
+            return container(which, [tensor()])
+        return None
+
     def call_qualified(self, qualname: str, call: cst.Call, args: list[Optional[Val]]) -> Optional[Val]:
         effect = effects.call(qualname, self.resolver.module_bases)
         first = args[0] if args else None
         if effect is effects.Call.TENSOR:
             requires_grad = keyword(call, tn.REQUIRES_GRAD)
-            return tensor(trainable=requires_grad is not None and is_true(requires_grad.value))
+            made = tensor(trainable=requires_grad is not None and is_true(requires_grad.value))
+            made.float32 = self.makes_float32(qualname, call, first)
+            return made
+        if effect is effects.Call.TENSORS:
+            return container(Container.TUPLE, [tensor()])
+        if effect is effects.Call.TENSOR_OR_TENSORS:
+            return _values_and_indices(call, positional=1)
+        if effect is effects.Call.PARTIAL:
+            function = dotted(call.args[0].value) if call.args else None
+            target = self.resolver.meaning(function, _NO_LOCALS) if function is not None else None
+            return Val(Kind.CALLABLE, target=target) if target is not None else None
+        if effect is effects.Call.PARAMETER:
+            return Val(Kind.PARAMETER, float32=first is not None and first.float32)
         if effect is effects.Call.FIRST_ARGUMENT:
             return first
         if effect is effects.Call.COPY_OF_FIRST_ARGUMENT:
@@ -608,20 +741,93 @@ class Walker:
             return receiver
         if effect is effects.Method.SELF:
             return receiver
+        if effect is effects.Method.TENSORS:
+            return container(Container.TUPLE, [tensor()])
+        if effect is effects.Method.TENSOR_OR_TENSORS:
+            return _values_and_indices(call, positional=0)
         if effect is effects.Method.CONVERTED and receiver.kind is Kind.PARAMETER:
+            if receiver.float32 and method in tn.FLOAT32_CONVERSIONS:
+                return receiver  # ``.float()`` of a float32 tensor is the tensor itself
             return Val(Kind.TENSOR, converted=method)
         if effect is effects.Method.DETACHED:
             return tensor()
         return tensor(receiver.trainable and receiver.kind is Kind.TENSOR)
 
+    def makes_float32(self, qualname: str, call: cst.Call, first: Optional[Val]) -> bool:
+        """Whether a factory call gives a float32 tensor: an explicit float32 ``dtype``, else a
+        float32 factory (or a ``*_like`` of a float32 tensor) without one."""
+        dtype = keyword(call, "dtype")
+        if dtype is not None:
+            name = dotted(dtype.value)
+            meaning = self.resolver.meaning(name, _NO_LOCALS) if name is not None else None
+            return isinstance(meaning, Qualified) and meaning.name in tn.FLOAT32_DTYPES
+        if qualname.endswith("_like"):
+            return first is not None and first.float32
+        return qualname in tn.FLOAT32_FACTORIES
 
+
+_NO_LOCALS = Frame({}, None, "", False)
 Walker._statement_handlers = _handlers(Walker, "stmt_")
 Walker._expression_handlers = _handlers(Walker, "expr_")
+
+
+def _callable_default(default: cst.BaseExpression, resolver: Signatures) -> Optional[Val]:
+    """A default that is a tensor factory or a project function: calling the argument calls it."""
+    name = dotted(default)
+    meaning = resolver.lookup(name) if name is not None else None
+    if isinstance(meaning, FunctionRef) or (
+        isinstance(meaning, Qualified) and effects.call(meaning.name) is effects.Call.TENSOR
+    ):
+        return Val(Kind.CALLABLE, target=meaning)
+    return None
 
 
 def _operator(*operands: Optional[Val]) -> Optional[Val]:
     kind = effects.operator(*(v.kind if v is not None else None for v in operands))
     return tensor() if kind is not None else None
+
+
+def _joined(left: Optional[Val], right: Optional[Val], add: bool) -> Optional[Val]:
+    """``xs + ys`` (a new list or tuple of both lists' items) and ``[x] * n`` (of the same
+    items, any number of times); ``None`` when neither operand is a list or a tuple."""
+    sequences = [v for v in (left, right) if v is not None and v.kind is Kind.CONTAINER
+                 and v.container is not Container.DICT]
+    if not sequences:
+        return None
+    if add:
+        if len(sequences) != 2:
+            return None
+        assert left is not None and right is not None
+        return container(left.container, [*left.elements, *right.elements],  # type: ignore[arg-type]
+                         exact=left.exact and right.exact)
+    return container(sequences[0].container, list(sequences[0].elements))  # type: ignore[arg-type]
+
+
+def element(value: Optional[Val]) -> Optional[Val]:
+    """What iterating over ``value`` (or an unknown index into it) gives: the element every item
+    of a list, tuple or dict's values shares, or a tensor's rows."""
+    if value is None:
+        return None
+    if value.is_tensor:
+        return tensor(value.trainable and value.kind is Kind.TENSOR)
+    if value.kind is not Kind.CONTAINER or not value.elements:
+        return None
+    if len(value.elements) == 1:
+        return value.elements[0]
+    return join_all(value.elements)
+
+
+def _values_and_indices(call: cst.Call, positional: int) -> Optional[Val]:
+    """``torch.max(t)`` is a tensor, ``torch.max(t, 1)`` / ``t.max(dim=1)`` a tuple (values,
+    indices); ``torch.max(a, b)`` (another tensor) is a tensor too, and unknown here."""
+    given = [a for a in call.args if a.keyword is None and not a.star]
+    if keyword(call, tn.DIM_KEYWORD) is not None or (
+        len(given) > positional and isinstance(given[positional].value, cst.Integer)
+    ):
+        return container(Container.TUPLE, [tensor(), tensor()], exact=True)
+    if len(given) == positional and len(call.args) == positional:
+        return tensor()
+    return None
 
 
 def consume(args: Iterable[Optional[Val]]) -> None:

@@ -9,7 +9,6 @@ or function of another file is answered by that file's own session (:func:`sessi
 
 from __future__ import annotations
 
-import ast
 import threading
 from typing import Callable, Optional
 
@@ -18,7 +17,6 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import torch_names as tn
 from .classwalk import ClassSummary, MethodRef, walk_class
-from .imports import dotted_name
 from .index import ClassInfo, FunctionInfo, Span
 from .inference import MAX_STEPS, Budget, Frame, Walker, frame_for
 from .memo import Memo
@@ -81,8 +79,11 @@ class Session:
             return None
         return self.symbols.lookup(name)
 
-    def annotation(self, name: Optional[str]) -> Optional[Kind]:
-        return self.symbols.annotation(name)
+    def annotation_value(self, source: str) -> Optional[Val]:
+        return self.symbols.annotation_value(source)
+
+    def lookup(self, name: str, scope: str = "") -> Optional[Meaning]:
+        return self.symbols.lookup(name, scope)
 
     def returns(self, ref: FunctionRef) -> Optional[Val]:
         """What calling ``ref`` gives: its return annotation, else the join of its returns,
@@ -92,9 +93,9 @@ class Session:
         return self._returns.get(id(ref.info), lambda: self._compute_returns(ref.info), None)
 
     def _compute_returns(self, info: FunctionInfo) -> Optional[Val]:
-        kind = self.symbols.annotation(_ast_annotation_name(info.node.returns))
-        if kind is not None:
-            return Val(kind)
+        annotated = self.symbols.annotated(info.node.returns)
+        if annotated is not None and annotated.kind is not Kind.NONE:
+            return annotated
         function = self.definition(info.span)
         if not isinstance(function, cst.FunctionDef):
             return None
@@ -199,12 +200,3 @@ def _run_with_big_stack(function: Callable[[], None]) -> None:
     finally:
         threading.stack_size(previous)
     thread.join()
-
-
-def _ast_annotation_name(annotation: Optional[ast.expr]) -> Optional[str]:
-    """The dotted name an ``ast`` annotation writes (``Tensor``, ``"torch.Tensor"``)."""
-    if annotation is None:
-        return None
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        return annotation.value.strip()
-    return dotted_name(annotation)

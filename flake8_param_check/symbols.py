@@ -9,6 +9,7 @@ answered by those files' own symbols through a :class:`ProjectLookup` (see :mod:
 
 from __future__ import annotations
 
+import ast
 from typing import Any, Iterator, Optional, Protocol, Union
 
 from . import effects
@@ -16,7 +17,8 @@ from . import torch_names as tn
 from .index import ClassInfo, FileIndex, FunctionInfo, Span
 from .memo import Memo
 from .settings import Settings
-from .values import Kind
+from .imports import dotted_name
+from .values import NONE, Container, Kind, Val, container
 
 
 class Qualified:
@@ -115,9 +117,59 @@ class FileSymbols:
             return effects.call(meaning.name, self.settings.module_bases)
         return None
 
-    def annotation(self, name: Optional[str]) -> Optional[Kind]:
-        """The kind of a value annotated with the dotted ``name`` (``Tensor``, ``nn.Parameter``)."""
-        return effects.annotation(self.index.imports.resolve(name)) if name else None
+    def annotation_value(self, source: str) -> Optional[Val]:
+        """What a value annotated with the text ``source`` holds (see :meth:`annotated`)."""
+        try:
+            node = ast.parse(source.strip(), mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        return self.annotated(node)
+
+    def annotated(self, node: Optional[ast.expr], depth: int = 0) -> Optional[Val]:
+        """What a value annotated ``node`` holds: ``Tensor`` and ``nn.Parameter`` by name,
+        through ``Optional[...]``, ``Union[..., None]``, ``X | None`` and strings; ``Tuple[...]``
+        and ``tuple[X, ...]`` as tuples of those."""
+        if node is None or depth > 8:
+            return None
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                return self.annotation_value(node.value) if depth < 8 else None
+            return NONE if node.value is None else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return self._union([node.left, node.right], depth)
+        if isinstance(node, ast.Subscript):
+            generic = self._typing_name(node.value)
+            args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if generic == "Optional":
+                return self.annotated(args[0], depth + 1)
+            if generic == "Union":
+                return self._union(args, depth)
+            if generic in ("Tuple", "tuple"):
+                if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
+                    return container(Container.TUPLE, [self.annotated(args[0], depth + 1)])
+                return container(Container.TUPLE, [self.annotated(a, depth + 1) for a in args], exact=True)
+            return None
+        name = dotted_name(node)
+        kind = effects.annotation(self.index.imports.resolve(name)) if name else None
+        return Val(kind) if kind is not None else None
+
+    def _union(self, members: list[ast.expr], depth: int) -> Optional[Val]:
+        values = [self.annotated(m, depth + 1) for m in members]
+        known = {v.kind for v in values if v is not None and v.kind is not Kind.NONE}
+        if len(known) != 1 or any(v is None for v in values):
+            return None
+        return next(v for v in values if v is not None and v.kind is not Kind.NONE)
+
+    def _typing_name(self, node: ast.expr) -> Optional[str]:
+        """``Optional``, ``Union``, ``Tuple`` (from typing) or the builtin ``tuple``."""
+        name = dotted_name(node)
+        if name is None:
+            return None
+        qualname = self.index.imports.resolve(name)
+        if qualname is None:
+            return name if name == "tuple" and name not in self.index.imports.local_names else None
+        module, _, last = qualname.rpartition(".")
+        return last if module in ("typing", "typing_extensions") else None
 
     # --- Module classes --------------------------------------------------------------------
 

@@ -188,6 +188,42 @@ TENSOR_FUNCTIONS: frozenset[str] = frozenset(
     | {"torch.special.erf", "torch.special.expit", "torch.special.logit", "torch.special.gammaln"}
 )
 
+#: Functions that split a tensor into a tuple of tensors (``a, b = torch.chunk(t, 2)``).
+TENSOR_TUPLE_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        f"torch.{name}"
+        for name in (
+            "chunk split unbind tensor_split hsplit vsplit dsplit meshgrid broadcast_tensors "
+            "sort topk kthvalue cummax cummin aminmax std_mean var_mean frexp"
+        ).split()
+    }
+    | {f"torch.linalg.{name}" for name in "eig eigh qr svd slogdet lu lu_factor inv_ex cholesky_ex".split()}
+)
+#: Reductions that give one tensor without a ``dim``, and a tuple (values, indices) with one
+#: (``torch.max(t)`` / ``torch.max(t, dim=1)``); with another tensor, ``max``/``min`` compare.
+DIM_TUPLE_FUNCTIONS: frozenset[str] = frozenset(
+    f"torch.{name}" for name in "max min median mode".split()
+)
+#: The tensor methods of the same two families (``t.chunk(2)``, ``t.max(1)``).
+TENSOR_TUPLE_METHODS: frozenset[str] = frozenset(
+    "chunk split unbind tensor_split hsplit vsplit dsplit sort topk kthvalue cummax cummin aminmax frexp".split()
+)
+DIM_TUPLE_METHODS: frozenset[str] = frozenset("max min median mode".split())
+#: The keyword that selects a dimension.
+DIM_KEYWORD = "dim"
+
+#: ``functools.partial(f, ...)``: a callable that calls ``f``.
+PARTIAL_FUNCTIONS: frozenset[str] = frozenset({"functools.partial"})
+
+#: Factories whose result is float32 when no ``dtype`` is given (torch's default dtype), and the
+#: names of that dtype: ``nn.Parameter(torch.ones(3)).float()`` is the Parameter itself.
+FLOAT32_FACTORIES: frozenset[str] = frozenset(
+    f"torch.{name}" for name in "zeros ones empty rand randn eye linspace logspace normal".split()
+)
+FLOAT32_DTYPES: frozenset[str] = frozenset({"torch.float32", "torch.float"})
+#: Conversions that give the tensor itself when it already is float32.
+FLOAT32_CONVERSIONS: frozenset[str] = frozenset({"float"})
+
 #: Legacy tensor classes: calling one makes a tensor.
 TENSOR_CLASSES: frozenset[str] = frozenset(
     {

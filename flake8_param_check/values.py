@@ -20,6 +20,8 @@ class Kind(str, enum.Enum):
     BUFFER = "buffer"  #: ``nn.Buffer``: registered by assigning it to ``self``
     MODULE = "module"  #: an ``nn.Module`` instance: registered by assigning it to ``self``
     CONTAINER = "container"  #: a plain list, tuple or dict (``Val.container`` says which)
+    NONE = "none"  #: the value ``None`` (on one path: an optional value)
+    CALLABLE = "callable"  #: ``functools.partial(f, ...)``: calling it calls ``Val.target``
 
     def __str__(self) -> str:
         return self.value
@@ -45,7 +47,8 @@ class Val:
     and ``self.b = [x]`` share one Val, so the list's element is known to be registered."""
 
     __slots__ = (
-        "kind", "trainable", "converted", "registered", "container", "elements", "str_keys", "consumed"
+        "kind", "trainable", "converted", "registered", "container", "elements", "str_keys", "consumed",
+        "exact", "target", "float32",
     )
 
     def __init__(
@@ -57,6 +60,9 @@ class Val:
         container: Optional[Container] = None,
         elements: "Optional[list[Optional[Val]]]" = None,
         str_keys: bool = True,
+        exact: bool = False,
+        target: object = None,
+        float32: bool = False,
     ) -> None:
         self.kind = kind
         self.trainable = trainable  #: requires_grad=True on a raw tensor
@@ -66,10 +72,16 @@ class Val:
         self.elements: list[Optional[Val]] = elements if elements is not None else []
         self.str_keys = str_keys  #: every key of a dict literal is a string literal
         self.consumed = False  #: the container was handed to a Module (nn.Sequential(*xs))
+        #: A list or tuple whose ``elements`` are its items in order (a display such as
+        #: ``(a, b)``); otherwise each element stands for any number of items.
+        self.exact = exact
+        self.target = target  #: what a CALLABLE calls (a meaning of the symbols layer)
+        self.float32 = float32  #: a tensor known to be float32 (``.float()`` gives it back)
 
     def copy(self) -> "Val":
         return Val(self.kind, trainable=self.trainable, converted=self.converted, container=self.container,
-                   elements=list(self.elements), str_keys=self.str_keys)
+                   elements=list(self.elements), str_keys=self.str_keys, exact=self.exact, target=self.target,
+                   float32=self.float32)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = " trainable" if self.trainable else ""
@@ -96,18 +108,30 @@ def tensor(trainable: bool = False) -> Val:
     return Val(Kind.TENSOR, trainable=trainable)
 
 
-def container(which: Container, elements: "list[Optional[Val]]", str_keys: bool = True) -> Val:
-    return Val(Kind.CONTAINER, container=which, elements=elements, str_keys=str_keys)
+def container(which: Container, elements: "list[Optional[Val]]", str_keys: bool = True,
+              exact: bool = False) -> Val:
+    return Val(Kind.CONTAINER, container=which, elements=elements, str_keys=str_keys, exact=exact)
+
+
+NONE = Val(Kind.NONE)  #: the value ``None`` (shared: it holds nothing that could change)
 
 
 def join(a: Optional[Val], b: Optional[Val]) -> Optional[Val]:
-    """What a name holds after two paths meet: known only when both paths agree."""
+    """What a name holds after two paths meet: known only when both paths agree, or when one
+    path holds ``None`` (then it is an optional value of the other's kind)."""
     if a is b:
         return a
-    if a is None or b is None or a.kind != b.kind or a.kind is Kind.CONTAINER:
+    if a is None or b is None:
+        return None
+    if a.kind is Kind.NONE:
+        return b
+    if b.kind is Kind.NONE:
+        return a
+    if a.kind != b.kind or a.kind in (Kind.CONTAINER, Kind.CALLABLE):
         return None
     merged = Val(a.kind, trainable=a.trainable and b.trainable,
-                 converted=a.converted if a.converted == b.converted else None)
+                 converted=a.converted if a.converted == b.converted else None,
+                 float32=a.float32 and b.float32)
     merged.registered = a.registered and b.registered
     return merged
 
@@ -126,14 +150,32 @@ def either(body: Optional[Val], orelse: Optional[Val]) -> Optional[Val]:
     """``a if c else b``.  One unknown (or ``None``) branch keeps the other's kind: an optional
     Parameter is a Parameter.  Two different kinds with a plain tensor among them give a tensor:
     that path stores an unregistered one."""
-    branches = [v for v in (body, orelse) if v is not None]
-    if not branches or any(v.kind is Kind.CONTAINER for v in branches):
+    branches = [v for v in (body, orelse) if v is not None and v.kind is not Kind.NONE]
+    if not branches or any(v.kind in (Kind.CONTAINER, Kind.CALLABLE) for v in branches):
         return None
     if len(branches) == 1 or branches[0].kind == branches[1].kind:
         merged = branches[0] if len(branches) == 1 else join(branches[0], branches[1])
         return Val(branches[0].kind, trainable=branches[0].trainable) if merged is None else merged
     plain = [v for v in branches if v.kind is Kind.TENSOR]
     return tensor(all(v.trainable for v in plain)) if plain else None
+
+
+def items(value: Optional[Val], count: int) -> "list[Optional[Val]]":
+    """What each of ``count`` targets gets from unpacking ``value`` (``a, b = value``): the items
+    of a list or tuple of that length, the kind every item of a sequence shares, a tensor's
+    rows; unknown otherwise."""
+    if value is None:
+        return [None] * count
+    if value.is_tensor:
+        return [tensor(value.trainable and value.kind is Kind.TENSOR) for _ in range(count)]
+    if value.kind is not Kind.CONTAINER or value.container is Container.DICT:
+        return [None] * count
+    if value.exact:
+        return list(value.elements) if len(value.elements) == count else [None] * count
+    shared = join_all(value.elements)
+    if shared is None or shared.kind in (Kind.CONTAINER, Kind.NONE):
+        return [None] * count
+    return [Val(shared.kind, trainable=shared.trainable) for _ in range(count)]
 
 
 #: Local name -> what it holds (``None``: unknown).

@@ -23,7 +23,7 @@ from flake8_param_check.analysis import file_symbols
 from flake8_param_check.gate import Gate, Mode
 from flake8_param_check.session import Session
 from flake8_param_check.settings import DEFAULT
-from flake8_param_check.values import Kind
+from flake8_param_check.values import TENSOR_LIKE, Kind, Val
 
 HEADER = "import copy\nimport torch\nimport torch.autograd\nimport transformers\nimport torchmetrics\n" \
     "import pytorch_lightning\nimport lightning\nimport torch_geometric\nfrom torch import nn\n\n"
@@ -38,7 +38,7 @@ MAKERS = {
     "dict": "{}",
 }
 
-Verdict = tuple[Optional[Kind], dict[Mode, bool]]
+Verdict = tuple[Optional[Val], dict[Mode, bool]]
 
 
 def judge(lines: list[tuple[str, str]]) -> list[Verdict]:
@@ -55,17 +55,23 @@ def judge(lines: list[tuple[str, str]]) -> list[Verdict]:
     init = info.methods["__init__"]
     values = {target.attr: value for target, value in init.self_assigns}
     gate = Gate(symbols, info, lambda: False)
-    kinds = {b.attr: (b.value.kind if b.value is not None else None) for b in summary.bindings}
+    found = {b.attr: b.value for b in summary.bindings}
     verdicts = []
     for i in range(len(lines)):
         attr = f"v{i}"
-        verdicts.append((kinds[attr], {mode: not gate.harmless(values[attr], init, mode) for mode in Mode}))
+        verdicts.append((found[attr], {mode: not gate.harmless(values[attr], init, mode) for mode in Mode}))
     session.close()
     return verdicts
 
 
-def matters(kind: Optional[Kind], mode: Mode) -> bool:
-    return kind is not None and kind in mode.cares
+def matters(value: Optional[Val], mode: Mode) -> bool:
+    """Whether the inferred value matters in ``mode``: its kind does, and a container holds a
+    tensor or a Module (an empty or unknown container holds nothing a rule reports)."""
+    if value is None or value.kind not in mode.cares:
+        return False
+    if value.kind is Kind.CONTAINER:
+        return any(leaf.kind in TENSOR_LIKE or leaf.kind is Kind.MODULE for leaf in value.leaves())
+    return True
 
 
 def _call_entries() -> list[str]:
