@@ -253,7 +253,8 @@ class ClassWalk(Walker):
         if function is None:
             held = self.read_self(frame, method)  # ``self.f = partial(helper, ...)``, then ``self.f(x)``
             if held is not None and held.kind is Kind.CALLABLE:
-                return self.call_known(held.target, call, self.eval_args(call, frame))  # type: ignore[arg-type]
+                args = self.eval_args(call, frame)
+                return self.call_known(held.target, call, args)  # type: ignore[arg-type]
             self.eval_args(call, frame)
             return None
         self.eval_args(call, frame)

@@ -272,7 +272,8 @@ class Gate:
         if isinstance(node, ast.UnaryOp):
             return self.operands_harmless([node.operand], function, _operand_mode(False, mode))
         if isinstance(node, ast.Compare):
-            return self.operands_harmless([node.left, *node.comparators], function, _operand_mode(False, mode))
+            operands = [node.left, *node.comparators]
+            return self.operands_harmless(operands, function, _operand_mode(False, mode))
         if isinstance(node, ast.IfExp):
             return self.harmless(node.body, function, mode) and self.harmless(node.orelse, function, mode)
         # A container literal: its elements.  (What is added to it later is judged where it is
@@ -294,7 +295,8 @@ class Gate:
         # BoolOp, sets, generators, await, ...: inference gives nothing for these.
         return isinstance(node, (ast.BoolOp, ast.Set, ast.SetComp, ast.GeneratorExp, ast.Await))
 
-    def operands_harmless(self, operands: list[ast.expr], function: FunctionInfo, mode: Optional[Mode]) -> bool:
+    def operands_harmless(self, operands: list[ast.expr], function: FunctionInfo,
+                          mode: Optional[Mode]) -> bool:
         """An operator's operands, judged in ``mode`` (``None``: nothing they hold matters)."""
         return mode is None or all(self.harmless(o, function, mode) for o in operands)
 
@@ -338,7 +340,8 @@ class Gate:
         if found is None:
             args = function.node.args
             positional = [*args.posonlyargs, *args.args]
-            found = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+            with_default = positional[len(positional) - len(args.defaults):]
+            found = dict(zip([a.arg for a in with_default], args.defaults))
             found.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
             self._defaults[id(function)] = found
         return found

@@ -206,7 +206,8 @@ DIM_TUPLE_FUNCTIONS: frozenset[str] = frozenset(
 )
 #: The tensor methods of the same two families (``t.chunk(2)``, ``t.max(1)``).
 TENSOR_TUPLE_METHODS: frozenset[str] = frozenset(
-    "chunk split unbind tensor_split hsplit vsplit dsplit sort topk kthvalue cummax cummin aminmax frexp".split()
+    "chunk split unbind tensor_split hsplit vsplit dsplit sort topk kthvalue cummax cummin aminmax "
+    "frexp".split()
 )
 DIM_TUPLE_METHODS: frozenset[str] = frozenset("max min median mode".split())
 #: The keyword that selects a dimension.

@@ -78,7 +78,8 @@ def _call_entries() -> list[str]:
     names = (
         tn.TENSOR_FUNCTIONS | tn.TENSOR_CLASSES | tn.VARIABLE_CLASSES | tn.PARAMETER_CLASSES
         | tn.BUFFER_CLASSES | tn.COPY_FUNCTIONS | tn.MODULE_BASES
-        | {"torch.nn.init.zeros_", "torch.nn.init.normal_", "torch.nn.Linear", "torch.nn.modules.conv._ConvNd"}
+        | {"torch.nn.init.zeros_", "torch.nn.init.normal_", "torch.nn.Linear",
+           "torch.nn.modules.conv._ConvNd"}
     )
     return sorted(names)
 
