@@ -245,8 +245,8 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
                 _note_target(node.target, node.value, method)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             # A plain loop variable holds an item of what it iterates over.
-            item = _item(node.iter, 0) if isinstance(node.target, ast.Name) else None
-            _note_target(node.target, item, method)
+            each = _item(node.iter, 0) if isinstance(node.target, ast.Name) else None
+            _note_target(node.target, each, method)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
