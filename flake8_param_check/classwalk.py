@@ -19,7 +19,7 @@ from . import effects
 from . import torch_names as tn
 from .index import ClassInfo, FunctionInfo, Span
 from .memo import Memo
-from .inference import Frame, Resolver, Walker, frame_for, string_value
+from .inference import Frame, Resolver, Walker, dotted, frame_for, string_value
 from .symbols import ClassRef, FileSymbols, FunctionRef
 from .values import REGISTERS, Kind, Val
 
@@ -41,6 +41,9 @@ class Binding:
     own: bool  #: in a method of the class itself (an inherited one is reported with its class)
     superseded: bool = False  #: a later statement of ``__init__`` registers, rebinds or deletes it
     rebound: bool = False  #: ``attr`` is assigned more than once in the init scope
+    #: ``self.xs = self.xs + [...]``: the list bound earlier grows (its binding holds the items)
+    growth: bool = False
+    made_trainable: bool = False  #: another statement makes ``attr`` trainable (TPC002)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class ClassSummary:
     registered: set[str] = field(default_factory=set)  #: names registered by the end of __init__
     attrs: dict[str, Val] = field(default_factory=dict)  #: what self.<attr> holds after __init__
     methods: dict[str, MethodRef] = field(default_factory=dict)  #: own and inherited
+    #: What the init scope registered, by the method whose body registered it (a subclass that
+    #: overrides the method does not inherit those).
+    registered_in: dict[str, set[str]] = field(default_factory=dict)
+    inherited: set[str] = field(default_factory=set)  #: registered by the bases' init scopes
+    #: Attributes some method makes trainable (``self.x.requires_grad_()``): TPC002 at the store.
+    made_trainable: frozenset[str] = frozenset()
 
 
 class Classes(Resolver, Protocol):
@@ -77,17 +86,26 @@ def walk_class(classes: Classes, symbols: FileSymbols, info: ClassInfo, init_onl
     Outside the init scope a method is walked only when it holds one of ``words`` (what the rules
     that look there need), unless ``complete`` (the fixer wants every assignment of an
     attribute)."""
-    summary = ClassSummary(info, symbols)
+    summary = ClassSummary(info, symbols, made_trainable=frozenset(
+        attr for function in info.methods.values() for attr in function.made_trainable
+    ))
     for base in symbols.base_refs(info):
         if not base.is_module():
             continue
         inherited = classes.summary(base)
         if inherited is None:
             continue
-        summary.registered |= inherited.registered
-        summary.attrs.update({k: v for k, v in inherited.attrs.items() if v.registered})
+        # What the base registers in a method this class overrides is not inherited: the
+        # override runs instead (the walk follows ``super().__init__()`` into the base).
+        kept = set(inherited.inherited)
+        for method_name, names in inherited.registered_in.items():
+            if method_name == "__init__" or method_name not in info.methods:
+                kept |= names
+        summary.inherited |= kept
+        summary.attrs.update({k: v for k, v in inherited.attrs.items() if v.registered and k in kept})
         for name, method in inherited.methods.items():
             summary.methods.setdefault(name, method)
+    summary.registered |= summary.inherited
     own = {name: MethodRef(symbols, function) for name, function in info.methods.items()}
     summary.methods.update(own)
     if init_only:
@@ -97,6 +115,7 @@ def walk_class(classes: Classes, symbols: FileSymbols, info: ClassInfo, init_onl
             name: ref
             for name, ref in own.items()
             if any(word in symbols.span_text(ref.info.span) for word in words)
+            or any(target.attr in summary.made_trainable for target, _ in ref.info.self_assigns)
         }
     ClassWalk(classes, summary, symbols.inherits_torch_layer(info)).run(own)
     return summary
@@ -113,7 +132,8 @@ class ClassWalk(Walker):
         super().__init__(classes)
         self.classes = classes
         self.summary = summary
-        self.inherited = frozenset(summary.registered)  #: registered by a base class's __init__
+        self.inherited = frozenset(summary.inherited)  #: registered by a base class's __init__
+        self.inits: set[int] = set()  #: the ``__init__`` methods already inlined
         self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
         self.inlined: set[str] = set()
         self.recording = True
@@ -125,6 +145,7 @@ class ClassWalk(Walker):
         init = summary.methods.get("__init__")
         if init is not None:
             self.inlined.add("__init__")
+            self.inits.add(id(init.info))
             self.run_method(init, in_init=True)
         after_init = summary.attrs
         for name, method in own.items():
@@ -134,9 +155,27 @@ class ClassWalk(Walker):
             self.run_method(method, in_init=False)
         summary.attrs = after_init
 
-    def run_method(self, ref: MethodRef, in_init: bool, caller: Frame | None = None) -> Val | None:
+    def call_values(self, call: cst.Call, frame: Frame) -> tuple[list[Val | None], dict[str, Val | None]]:
+        """The call's arguments, evaluated once: positional values (``None`` from the first
+        ``*args`` on) and keyword values."""
+        positional: list[Val | None] = []
+        keywords: dict[str, Val | None] = {}
+        starred = False
+        for arg in call.args:
+            value = self.eval(arg.value, frame)
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            elif arg.star:
+                starred = True
+            elif not starred:
+                positional.append(value)
+        return positional, keywords
+
+    def run_method(self, ref: MethodRef, in_init: bool, caller: Frame | None = None,
+                   arguments: tuple[list[Val | None], dict[str, Val | None]] | None = None) -> Val | None:
         """Walk a method of the class.  Called from ``caller`` in the init scope, it runs as part
-        of the caller: on the caller's paths, and what it registers is registered there after."""
+        of the caller: on the caller's paths, with the call's ``arguments`` bound to its
+        parameters, and what it registers is registered there after."""
         method = self.classes.method(ref)
         if method is None:
             return None
@@ -146,6 +185,13 @@ class ClassWalk(Walker):
             return None
         frame.self_name = params[0].name.value
         frame.env.pop(frame.self_name, None)
+        if arguments is not None:
+            positional, keywords = arguments
+            names = [p.name.value for p in params[1:]]
+            given = {**dict(zip(names, positional)), **keywords}
+            for name, value in given.items():
+                if value is not None and name in frame.env and frame.env[name] is None:
+                    frame.env[name] = value
         if caller is not None:
             frame.env.update(_marks(caller.env))
         outer, self.method = self.method, ref
@@ -188,6 +234,32 @@ class ClassWalk(Walker):
         current = self.summary.attrs.get(attr)
         return current is not None and current.kind in REGISTERS
 
+    def registered(self, frame: Frame, attr: str) -> None:
+        """``attr`` is registered by the statement being walked."""
+        self.summary.registered.add(attr)
+        if frame.in_init and self.method is not None:
+            self.summary.registered_in.setdefault(self.method.info.name, set()).add(attr)
+        self.mark(frame, attr, True)
+
+    def grows(self, frame: Frame, attr: str, value: Val | None, value_node: cst.BaseExpression) -> Val | None:
+        """``self.xs = self.xs + [...]``: the list ``self.xs`` held, grown by the new items (the
+        same list for the rules, so that its first binding holds them all)."""
+        current = self.summary.attrs.get(attr)
+        if (
+            value is None
+            or value.kind is not Kind.CONTAINER
+            or current is None
+            or current.kind is not Kind.CONTAINER
+            or current.container is not value.container
+            or not isinstance(value_node, cst.BinaryOperation)
+            or not isinstance(value_node.operator, cst.Add)
+            or self.self_attr(value_node.left, frame) != attr
+        ):
+            return None
+        current.elements.extend(value.elements[len(current.elements):])
+        current.exact = False
+        return current
+
     def mark(self, frame: Frame, attr: str, registered: bool) -> None:
         if registered:
             frame.env[_MARK + attr] = _SURE
@@ -197,18 +269,20 @@ class ClassWalk(Walker):
     # --- assignments -----------------------------------------------------------------------
 
     def on_self_assign(self, frame: Frame, attr: str, target: cst.Attribute, value: Val | None,
-                       statement: cst.CSTNode, single: bool) -> None:
+                       statement: cst.CSTNode, single: bool, value_node: cst.BaseExpression) -> None:
         registered_before = self.is_registered(attr, frame) or (
             # ``self.x = self.x * 2`` can only run where ``self.x`` exists: on a path where
-            # it was registered, when the only earlier bindings of it register it.
-            attr in self.summary.registered and self.reads_self(statement, attr, frame)
+            # it was registered (a finding only when every path to here leaves it plain).
+            attr in self.summary.registered and self.reads_self(value_node, attr, frame)
         )
-        if frame.in_init and self.recording:
+        growth = self.grows(frame, attr, value, value_node)
+        if growth is not None:
+            value = growth
+        elif frame.in_init and self.recording:
             self.supersede(attr)
         if value is not None and value.kind in REGISTERS:
-            self.summary.registered.add(attr)
+            self.registered(frame, attr)
             value.registered = True
-            self.mark(frame, attr, True)
         if value is None:
             self.summary.attrs.pop(attr, None)
         else:
@@ -217,12 +291,13 @@ class ClassWalk(Walker):
             own = self.summary.info.methods.get(self.method.info.name) is self.method.info
             self.summary.bindings.append(
                 Binding(attr, target, statement, value, frame.method, frame.in_init, single,
-                        registered_before, tuple(self.block_path), self.method.info.span, own)
+                        registered_before, tuple(self.block_path), self.method.info.span, own,
+                        growth=growth is not None, made_trainable=attr in self.summary.made_trainable)
             )
 
-    def reads_self(self, statement: cst.CSTNode, attr: str, frame: Frame) -> bool:
-        """Whether ``statement`` reads ``self.<attr>``."""
-        return ("self." + attr) in self.referenced_names(statement, frame)  # type: ignore[arg-type]
+    def reads_self(self, node: cst.BaseExpression, attr: str, frame: Frame) -> bool:
+        """Whether ``node`` reads ``self.<attr>``."""
+        return ("self." + attr) in self.referenced_names(node, frame)
 
     def supersede(self, attr: str) -> None:
         """A new binding of ``attr`` in the init scope: the earlier ones it follows on every path
@@ -257,13 +332,13 @@ class ClassWalk(Walker):
                 return self.call_known(held.target, call, args)  # type: ignore[arg-type]
             self.eval_args(call, frame)
             return None
-        self.eval_args(call, frame)
+        arguments = self.call_values(call, frame)
         decorators = function.info.decorators
         if "staticmethod" in decorators or "classmethod" in decorators:
             result = self.classes.returns(FunctionRef(function.symbols, function.info))
         elif frame.in_init and self.recording and method not in self.inlined:
             self.inlined.add(method)
-            result = self.run_method(function, in_init=True, caller=frame)
+            result = self.run_method(function, in_init=True, caller=frame, arguments=arguments)
             self.method_returns.get(method, lambda: result, None)
         else:
             # A recursive call gives nothing known.
@@ -308,8 +383,7 @@ class ClassWalk(Walker):
                 kind = value.kind
             if frame.in_init and self.recording:
                 self.supersede(name)
-            self.summary.registered.add(name)
-            self.mark(frame, name, True)
+            self.registered(frame, name)
             registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
             registered.registered = True
             self.summary.attrs[name] = registered
@@ -332,6 +406,12 @@ class ClassWalk(Walker):
 
     def expr_Call(self, call: cst.Call, frame: Frame) -> Val | None:
         func = call.func
+        base_init = self.base_init(call, frame) if frame.in_init and self.recording else None
+        if base_init is not None:
+            self.eval_args(call, frame)
+            self.inits.add(id(base_init.info))
+            self.run_method(base_init, in_init=True, caller=frame)
+            return None
         if (
             isinstance(func, cst.Name)
             and func.value == tn.SETATTR
@@ -343,6 +423,34 @@ class ClassWalk(Walker):
             self.register(frame, call.args[1:], None)
             return None
         return super().expr_Call(call, frame)
+
+    def base_init(self, call: cst.Call, frame: Frame) -> MethodRef | None:
+        """The base class ``__init__`` that ``super().__init__(...)`` or ``Base.__init__(self, ...)``
+        runs, when it is a project class's and has not run yet: it runs with this class's methods
+        (an override it calls is the one that runs)."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "__init__" or self.method is None:
+            return None
+        owner, symbols = self.method.info.owner, self.method.symbols
+        if owner is None:
+            return None
+        via_super = isinstance(func.value, cst.Call) and dotted(func.value.func) == "super"
+        if via_super and "super" not in frame.env:
+            bases = [ref for ref in symbols.base_refs(owner) if ref.is_module()]
+        else:
+            name = dotted(func.value)
+            first = call.args[0].value if call.args else None
+            meaning = symbols.lookup(name, owner.scope) if name is not None else None
+            is_self = isinstance(first, cst.Name) and first.value == frame.self_name
+            if not (isinstance(meaning, ClassRef) and is_self):
+                return None
+            bases = [meaning]
+        for ref in bases:
+            summary = self.classes.summary(ref)
+            init = summary.methods.get("__init__") if summary is not None else None
+            if init is not None:
+                return init if id(init.info) not in self.inits else None
+        return None
 
 
 def _marks(env: dict[str, Val | None]) -> dict[str, Val | None]:

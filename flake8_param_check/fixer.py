@@ -432,7 +432,10 @@ class _Fixer:
         """Other assignments of the attribute: in this class and in subclasses of it in the file
         (``None`` for a class that could not be walked)."""
         binding = item.binding
-        found = [b for b in item.summary.bindings if b.attr == binding.attr and b.statement is not binding.statement]
+        # Only each class's own statements: a base ``__init__`` the walk ran through
+        # ``super().__init__()`` is the base's (see base_bindings).
+        found = [b for b in item.summary.bindings
+                 if b.own and b.attr == binding.attr and b.statement is not binding.statement]
         info = item.summary.info
         for other in self.symbols.index.classes:
             if other is info or not other.bases or not self.inherits(other, info):
@@ -441,7 +444,8 @@ class _Fixer:
             if summary is None:
                 found.append(None)  # unknown: be safe
                 continue
-            found.extend(b for b in summary.bindings if b.attr == binding.attr and b.statement is not binding.statement)
+            found.extend(b for b in summary.bindings
+                         if b.own and b.attr == binding.attr and b.statement is not binding.statement)
         return found
 
     def base_bindings(self, item: Reported, init_too: bool) -> bool:

@@ -99,6 +99,7 @@ def worth_parsing(info: ClassInfo, symbols: FileSymbols, inherited: Callable[[],
     # look at all.
     words_in_class = any(word in symbols.class_text(info) for word in words)
     init_methods = [function for name, function in info.methods.items() if name in in_init]
+    trainable = {attr for function in info.methods.values() for attr in function.made_trainable}
     for name, function in info.methods.items():
         if name not in in_init:
             if (
@@ -106,6 +107,12 @@ def worth_parsing(info: ClassInfo, symbols: FileSymbols, inherited: Callable[[],
                 and any(word in symbols.span_text(function.span) for word in words)
                 and function.self_assigns
             ):
+                return True
+            # Stored here, made trainable elsewhere (TPC002); or an override that a base
+            # class's ``__init__`` calls, so that it runs in the init scope.
+            risky = [v for t, v in function.self_assigns if not gate.harmless(v, function, Mode.TOP)]
+            made_trainable = any(t.attr in trainable for t, _ in function.self_assigns)
+            if risky and (made_trainable or _called_by_bases(name, info, symbols)):
                 return True
             continue
         if not function.self_assigns:
@@ -141,6 +148,21 @@ def init_scope(info: ClassInfo, symbols: FileSymbols) -> set[str]:
                 scope.add(name)
                 pending.append(name)
     return scope
+
+
+def _called_by_bases(name: str, info: ClassInfo, symbols: FileSymbols) -> bool:
+    """Whether a project base class of ``info`` (or one of theirs) calls ``self.<name>(``."""
+    seen: set[int] = set()
+    pending = list(symbols.base_refs(info))
+    while pending and len(seen) < 32:
+        ref = pending.pop()
+        if id(ref.info) in seen:
+            continue
+        seen.add(id(ref.info))
+        if f".{name}(" in ref.symbols.class_text(ref.info):
+            return True
+        pending.extend(ref.symbols.base_refs(ref.info))
+    return False
 
 
 def call_may_give(symbols: FileSymbols, name: str, mode: Mode) -> bool:
@@ -182,6 +204,7 @@ class Gate:
         self.memo: Memo[bool] = Memo()
         self._registered: frozenset[str] | None = None
         self._defaults: dict[int, dict[str, ast.expr]] = {}
+        self._bound: frozenset[str] | None = None
 
     def _memoised(self, key: tuple[object, ...], compute: Callable[[], bool]) -> bool:
         return self.memo.get(key, compute, True)
@@ -231,7 +254,9 @@ class Gate:
             return False
         values = function.local_values.get(name)
         if values is None:
-            return True  # a global or an unannotated argument: inference does not know it
+            # A global or an unannotated argument: inference does not know it, unless the
+            # method runs in the init scope with the caller's arguments bound.
+            return name not in self.bound_arguments(function)
         return self._memoised(
             ("local", id(function), name, mode),
             lambda: all(v is None or self.harmless(v, function, mode) for v in values)
@@ -310,7 +335,11 @@ class Gate:
                     method = self.owner.methods.get(rest)
                     return method is not None and self.returns_harmless(method, mode)
                 # ``self.<attr>.<method>(...)``: a method of a value, below
-            elif root in function.local_values or root in tensor_arguments(self.symbols, function):
+            elif (
+                root in function.local_values
+                or root in tensor_arguments(self.symbols, function)
+                or root in self.bound_arguments(function)
+            ):
                 if root == name and not self.calls_harmless(root, function, mode):
                     return False  # ``g = partial(helper)`` then ``g(x)``
             elif root == name and root in self.defaults(function):
@@ -333,6 +362,17 @@ class Gate:
             receiver_mode = _method_receiver(func.attr, bool(node.args or node.keywords), mode)
             return receiver_mode is None or self.harmless(func.value, function, receiver_mode)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
+
+    def bound_arguments(self, function: FunctionInfo) -> frozenset[str]:
+        """The parameters of a method that ``__init__`` calls: the walk binds them to what the
+        call passes."""
+        if self._bound is None:
+            scope = init_scope(self.owner, self.symbols) if self.owner is not None else set()
+            self._bound = frozenset(name for name in scope if name != "__init__")
+        if function.owner is not self.owner or function.name not in self._bound:
+            return frozenset()
+        args = function.node.args
+        return frozenset(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs][1:])
 
     def defaults(self, function: FunctionInfo) -> dict[str, ast.expr]:
         """Argument name -> its default, for the arguments of ``function`` that have one."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .effects import ANY_FILL_METHOD
+from .torch_names import REQUIRES_GRAD
 from .imports import ImportTable, dotted_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -40,7 +41,8 @@ class Span(NamedTuple):
         return cls(start, node.end_lineno or node.lineno, node.col_offset)
 
 
-_Notes = tuple  # (self_assigns, local_values, return_values, fills, narrowed): see FunctionInfo
+#: (self_assigns, local_values, return_values, fills, narrowed, made_trainable): see FunctionInfo
+_Notes = tuple
 
 
 class _Reloadable:
@@ -96,6 +98,12 @@ class FunctionInfo(_Reloadable):
         return self._noted()[2]
 
     @property
+    def made_trainable(self) -> set[str]:
+        """Attributes the body makes trainable: ``self.x.requires_grad = True``,
+        ``self.x.requires_grad_()``."""
+        return self._noted()[5]
+
+    @property
     def narrowed(self) -> set[str]:
         """Names an ``isinstance`` test (``if``, ``while``, ``assert``) may make a tensor."""
         return self._noted()[4]
@@ -108,7 +116,7 @@ class FunctionInfo(_Reloadable):
 
     def _noted(self) -> "_Notes":
         if self._notes is None:
-            self._notes = ([], {}, [], {}, set())
+            self._notes = ([], {}, [], {}, set(), set())
             _note_block(self.node.body, self)
         return self._notes
 
@@ -240,6 +248,8 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 _note_target(target, node.value, method)
+                if _is_true(node.value):
+                    _note_trainable(target, REQUIRES_GRAD, method)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 _note_target(node.target, node.value, method)
@@ -256,6 +266,8 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
                 method.return_values.append(node.value)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
+            if not call.args or _is_true(call.args[0]):
+                _note_trainable(call.func, REQUIRES_GRAD + "_", method)
             if isinstance(call.func, ast.Attribute) and call.func.attr in ANY_FILL_METHOD:
                 key = _container_key(call.func.value, method)
                 if key is not None:
@@ -327,6 +339,18 @@ def _note_target(target: ast.expr, value: ast.expr | None, method: FunctionInfo)
 def _item(value: ast.expr, index: int) -> ast.expr:
     """``value[index]``: what the gate judges for a target that holds an item of ``value``."""
     return ast.Subscript(value=value, slice=ast.Constant(index), ctx=ast.Load())
+
+
+def _is_true(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _note_trainable(node: ast.expr, attribute: str, method: FunctionInfo) -> None:
+    """``self.<x>.<attribute>`` (``requires_grad`` set, or ``requires_grad_`` called): note x."""
+    if isinstance(node, ast.Attribute) and node.attr == attribute:
+        key = _container_key(node.value, method)
+        if key is not None and key.startswith("self."):
+            method.made_trainable.add(key[5:])
 
 
 def _note_narrowed(test: ast.expr, method: FunctionInfo) -> None:

@@ -188,8 +188,9 @@ class Walker:
     # --- hooks -----------------------------------------------------------------------------
 
     def on_self_assign(self, frame: Frame, attr: str, target: cst.Attribute, value: Optional[Val],
-                       statement: cst.CSTNode, single: bool) -> None:
-        """``self.<attr> = value``.  ``single``: the statement assigns only this target."""
+                       statement: cst.CSTNode, single: bool, value_node: cst.BaseExpression) -> None:
+        """``self.<attr> = value``.  ``single``: the statement assigns only this target;
+        ``value_node``: the expression assigned."""
 
     def on_self_delete(self, frame: Frame, attr: str) -> None:
         """``del self.<attr>``."""
@@ -254,11 +255,11 @@ class Walker:
                 results.append(frame.env)
                 break
             self.eval(current.test, frame)
-            tested = frame.env
-            frame.env = {**tested, **self.narrowed(current.test, True, frame)}
+            fails = self.narrowed(current.test, False, frame)
+            frame.env = {**frame.env, **self.narrowed(current.test, True, frame)}
             self.run_block(current.body, frame)
             results.append(frame.env)
-            otherwise = {**otherwise, **self.narrowed(current.test, False, frame)}
+            otherwise = {**otherwise, **fails}
             current = current.orelse
         if current is None:  # no ``else``: the tests may all fail
             results.append({**base, **otherwise})
@@ -395,7 +396,16 @@ class Walker:
 
     def stmt_AugAssign(self, node: cst.AugAssign, frame: Frame, line: cst.CSTNode) -> None:
         current = self.eval(node.target, frame)
-        self.eval(node.value, frame)
+        added = self.eval(node.value, frame)
+        if (
+            isinstance(node.operator, cst.AddAssign)
+            and current is not None
+            and current.container is Container.LIST
+            and added is not None
+            and added.kind is Kind.CONTAINER
+        ):
+            fill(current, "extend", [added])  # ``xs += ys`` extends the list itself
+            return
         if isinstance(node.target, cst.Name):
             frame.env[node.target.value] = current if current is not None and current.is_tensor else None
 
@@ -432,7 +442,7 @@ class Walker:
         attr = self.self_attr(target, frame)
         if attr is not None:
             assert isinstance(target, cst.Attribute)
-            self.on_self_assign(frame, attr, target, value, statement, single)
+            self.on_self_assign(frame, attr, target, value, statement, single, value_node)
         elif isinstance(target, cst.Attribute) and target.attr.value == tn.REQUIRES_GRAD:
             owner = self.eval(target.value, frame)
             if owner is not None and owner.kind is Kind.TENSOR:

@@ -90,7 +90,16 @@ def test_fix_examples(before, after):
 def test_invalid_examples(example):
     result = check_guarantees(example.source)
     assert len(result.fixed) + len(result.unfixed) == len(example.expected)
-    assert result.fixed, "every INVALID example has something fixable"
+
+
+def test_every_rule_with_fixes_fixes_one_of_its_invalid_examples():
+    """Some INVALID examples show what is reported and deliberately left (a tuple of plain
+    tensors, a tensor made trainable in another method); each rule still fixes one of them."""
+    for rule in RULES:
+        if not rule.FIXES:
+            continue
+        examples = [e for e in INVALID if e.id.startswith(rule.CODE + "-")]
+        assert any(check_guarantees(e.source).fixed for e in examples), rule.CODE
 
 
 # --- styles and names ---------------------------------------------------------------------------

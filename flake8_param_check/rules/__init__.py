@@ -29,7 +29,7 @@ def judge(summary: ClassSummary) -> Iterator[tuple[Binding, str, dict[str, str]]
     for binding in summary.bindings:
         if binding.value is None or not binding.own or binding.attr in DOCUMENTED_PLAIN_ATTRIBUTES:
             continue
-        if binding.in_init and binding.superseded:
+        if binding.in_init and binding.superseded or binding.growth:
             continue
         for rule in RULES:
             fields = rule.check(binding)

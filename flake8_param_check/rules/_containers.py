@@ -19,4 +19,4 @@ def unregistered_leaves(binding: Binding) -> list[Val] | None:
 
 def message_fields(binding: Binding, fix_list: str, fix_dict: str) -> dict[str, str]:
     container = binding.value.container if binding.value is not None else None
-    return {"container": container or "list", "fix": fix_dict if container == "dict" else fix_list}
+    return {"container": str(container or "list"), "fix": fix_dict if container == "dict" else fix_list}

@@ -99,6 +99,60 @@ class Lit(pl.LightningModule):
         super().__init__()
         self.example_input_array = torch.zeros(1, 3)
 """,
+    # Registered on every path; a read of self.x proves the path where it was registered.
+    """
+class Scale(nn.Module):
+    def __init__(self, learn):
+        super().__init__()
+        if learn:
+            self.s = nn.Parameter(torch.ones(3))
+        else:
+            self.register_buffer("s", torch.ones(3))
+        self.s = self.s * 2
+        if learn:
+            self.register_buffer("m", torch.zeros(3))
+        if learn:
+            self.m = self.m + 1
+""",
+    # A tensor a later statement of every path re-wraps; an optional Parameter stays one.
+    """
+class Wrap(nn.Module):
+    def __init__(self, n, w=None):
+        super().__init__()
+        table = torch.zeros(n)
+        self.table = table
+        self.table = nn.Parameter(self.table)
+        self.w = nn.Parameter(w) if w is not None else None
+""",
+    # What the base class's __init__ calls is this class's override, which registers.
+    """
+class Base(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.build(n)
+
+    def build(self, n):
+        self.table = None
+
+class Child(Base):
+    def build(self, n):
+        self.register_buffer("table", torch.ones(n))
+        self.table = torch.zeros(n)
+""",
+
+    # Unknown values stay unknown: a parameter without annotation, a method of an argument.
+    """
+class Unknown(nn.Module):
+    def __init__(self, data, scale=None):
+        super().__init__()
+        if scale is not None:
+            scale = scale * 2
+        self.scale = scale
+        self.a, self.b = data.split()
+        for row in data:
+            self.row = row
+""",
+
 ]
 
 INVALID = [
@@ -147,6 +201,118 @@ class Child(Net):
         super().__init__(True)
         self.w = w  # expect: TPC001
 """,
+    # Registered on one path only (a Parameter, or register_buffer), plain on the other.
+    """
+class Scale(nn.Module):
+    def __init__(self, learn):
+        super().__init__()
+        if learn:
+            self.s = nn.Parameter(torch.ones(3))
+        else:
+            self.s = torch.ones(3)  # expect: TPC001
+        self.t = torch.zeros(3)  # expect: TPC001
+        if learn:
+            self.t = nn.Parameter(self.t)
+        if learn:
+            self.register_buffer("m", torch.zeros(3))
+        else:
+            self.m = torch.zeros(3)  # expect: TPC001
+""",
+    # Tuples: a method's tuple of tensors, splitting functions, max with a dim, a tensor's rows.
+    """
+from typing import Tuple
+
+def sincos(t) -> Tuple[torch.Tensor, torch.Tensor]:
+    return compute(t)
+
+class Rotary(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        t = torch.arange(n)
+        self.cos, self.sin = self._tables(t)  # expect: TPC001 TPC001
+        self.c2, self.s2 = sincos(t)  # expect: TPC001 TPC001
+        a, b = torch.chunk(torch.randn(4, n), 2)
+        self.a = a  # expect: TPC001
+        values, indices = torch.max(torch.randn(n, n), dim=1)
+        self.values = values  # expect: TPC001
+        first, second = torch.randn(2, n)
+        self.first = first  # expect: TPC001
+
+    def _tables(self, t):
+        return t.cos(), t.sin()
+""",
+    # Static methods through self, return and argument annotations (Optional, unions, strings).
+    """
+from typing import Optional
+
+def load(path) -> "torch.Tensor":
+    return read(path)
+
+class Embedding(nn.Module):
+    def __init__(self, n, path, w: Optional[torch.Tensor] = None, v: "torch.Tensor | None" = None):
+        super().__init__()
+        self.table = self.make(n)  # expect: TPC001
+        self.loaded = load(path)  # expect: TPC001
+        self.w = w  # expect: TPC001
+        self.v = v  # expect: TPC001
+
+    @staticmethod
+    def make(n):
+        return torch.arange(n).float()
+""",
+    # Narrowing: isinstance, and None on the other path (an optional tensor).
+    """
+class Horizon(nn.Module):
+    def __init__(self, weight=None, scale=1.0, mask=None):
+        super().__init__()
+        if weight is not None:
+            weight = torch.as_tensor(weight)
+        self.weight = weight  # expect: TPC001
+        if not isinstance(scale, torch.Tensor):
+            scale = torch.tensor(scale)
+        self.scale = scale  # expect: TPC001
+        assert isinstance(mask, torch.Tensor)
+        self.mask = mask  # expect: TPC001
+""",
+    # A function called later: functools.partial, and an argument whose default is a factory.
+    """
+import functools
+
+def table(n, scale):
+    return torch.arange(n) * scale
+
+class Windowed(nn.Module):
+    def __init__(self, n, window_fn=torch.hann_window):
+        super().__init__()
+        make = functools.partial(table, n)
+        self.t = make(2.0)  # expect: TPC001
+        self.window = window_fn(n)  # expect: TPC001
+        self.cis = functools.partial(table, n)
+        self.freqs = self.cis(3.0)  # expect: TPC001
+""",
+    # An override that the base class's __init__ calls runs during construction.
+    """
+class Base(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.build(n)
+
+    def build(self, n):
+        self.register_buffer("table", torch.zeros(n))
+
+class Child(Base):
+    def build(self, n):
+        self.table = torch.ones(n)  # expect: TPC001
+
+class Other(Base):
+    def __init__(self, n):
+        super().__init__(n)
+        self.extra = 1
+
+    def build(self, n):
+        self.table = torch.ones(n)  # expect: TPC001
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.

@@ -14,7 +14,8 @@ CODE = "TPC002"
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if value is not None and value.kind is Kind.TENSOR and value.trainable and not binding.registered_before:
+    trainable = value is not None and (value.trainable or binding.made_trainable)
+    if value is not None and value.kind is Kind.TENSOR and trainable and not binding.registered_before:
         return {}
     return None
 
@@ -36,6 +37,16 @@ class Frozen(nn.Module):
         self.register_buffer("b", torch.zeros(3))
         self.b.requires_grad_(False)
 """,
+    # Made trainable, then wrapped; or made trainable with False.
+    """
+class Frozen2(nn.Module):
+    def reset(self, x):
+        self.delta = torch.zeros_like(x)
+
+    def fit(self):
+        self.delta.requires_grad_(False)
+""",
+
 ]
 
 INVALID = [
@@ -56,6 +67,16 @@ class Scale(nn.Module):
     def reset(self):
         self.h = torch.zeros(4, requires_grad=True)  # expect: TPC002
 """,
+    # Stored in one method, made trainable in another (reported at the store).
+    """
+class Attack(nn.Module):
+    def reset(self, x):
+        self.delta = torch.zeros_like(x)  # expect: TPC002
+
+    def fit(self):
+        self.delta.requires_grad_()
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.

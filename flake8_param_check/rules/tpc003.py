@@ -48,6 +48,19 @@ class Manual(nn.Module):
         self.conv1 = nn.Conv2d(1, 1, 1)
         self.convs = [self.conv1]
 """,
+    # Layers registered through another container: a Sequential built from them.
+    """
+class MLP(nn.Module):
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
+        seq = []
+        for layer in self.layers:
+            seq.append(layer)
+            seq.append(nn.ReLU())
+        self.net = nn.Sequential(*seq)
+""",
+
 ]
 
 INVALID = [
@@ -66,6 +79,19 @@ class Stack(nn.Module):
         self.named = {}  # expect: TPC003
         self.named["x"] = nn.Linear(1, 1)
 """,
+    # Lists of layers grown by concatenation or +=: reported where the list is made.
+    """
+class Grown(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.layers = []  # expect: TPC003
+        for _ in range(n):
+            self.layers = self.layers + [nn.Linear(d, d)]
+        self.blocks = []  # expect: TPC003
+        for _ in range(n):
+            self.blocks += [nn.Linear(d, d)]
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.

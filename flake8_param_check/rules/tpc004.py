@@ -34,6 +34,16 @@ class Experts(nn.Module):
         self.pair = [self.w1, self.w2]
         self.sizes = [n, n * 2]
 """,
+    # Parameters registered through another container: a ParameterList of both lists.
+    """
+class Affine(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.shift = [nn.Parameter(torch.zeros(d)) for _ in range(n)]
+        self.scale = [nn.Parameter(torch.ones(d)) for _ in range(n)]
+        self.params = nn.ParameterList(self.shift + self.scale)
+""",
+
 ]
 
 INVALID = [
@@ -45,6 +55,16 @@ class Experts(nn.Module):
         self.anchors = [torch.zeros(4), torch.ones(4)]  # expect: TPC004
         self.by_name = {"a": nn.Parameter(torch.zeros(1))}  # expect: TPC004
 """,
+    # Tuples of tensors: built from a generator, or split from a tensor.
+    """
+class Parts(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.parts = tuple(torch.zeros(2) for _ in range(n))  # expect: TPC004
+        self.chunks = torch.randn(4, n).chunk(2)  # expect: TPC004
+        self.named = dict((str(i), torch.ones(1)) for i in range(n))  # expect: TPC004
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.

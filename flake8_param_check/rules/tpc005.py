@@ -29,6 +29,15 @@ class Net(nn.Module):
         self.v = nn.Parameter(torch.zeros(3)).requires_grad_(False)
         self.u = nn.init.zeros_(nn.Parameter(torch.empty(3)))
 """,
+    # .float() of a float32 Parameter is the Parameter itself.
+    """
+class Net(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(d)).float()
+        self.v = nn.Parameter(torch.zeros(d, dtype=torch.float32)).float()
+""",
+
 ]
 
 INVALID = [
@@ -41,6 +50,16 @@ class Net(nn.Module):
         p = nn.Parameter(torch.ones(2))
         self.h = p.half()  # expect: TPC005
 """,
+    # Other conversions, or .float() of a tensor not known to be float32, stay findings.
+    """
+class Net(nn.Module):
+    def __init__(self, d, t):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(d)).double()  # expect: TPC005
+        self.v = nn.Parameter(torch.arange(d)).float()  # expect: TPC005
+        self.u = nn.Parameter(t).float()  # expect: TPC005
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.
