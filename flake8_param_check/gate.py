@@ -128,8 +128,11 @@ def worth_parsing(info: ClassInfo, symbols: FileSymbols, inherited: Callable[[],
 
 
 def _is_container(node: ast.expr) -> bool:
+    """Whether ``node`` makes a list or dict that later statements may fill (``[]``, ``dict()``)."""
     if isinstance(node, ast.IfExp):
         return _is_container(node.body) or _is_container(node.orelse)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id in effects.CONTAINER_BUILTINS
     return isinstance(node, (ast.List, ast.Dict, ast.ListComp, ast.DictComp))
 
 

@@ -92,6 +92,16 @@ class Grown(nn.Module):
             self.blocks += [nn.Linear(d, d)]
 """,
 
+    # A dict made by dict() and filled item by item.
+    """
+class Named(nn.Module):
+    def __init__(self, names):
+        super().__init__()
+        self.heads = dict()  # expect: TPC003
+        for name in names:
+            self.heads[name] = nn.Linear(1, 1)
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.
