@@ -10,6 +10,7 @@ classes, parsed methods) it asks through :class:`Classes`.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Optional, Protocol, Sequence
 
@@ -44,6 +45,12 @@ class Binding:
     #: ``self.xs = self.xs + [...]``: the list bound earlier grows (its binding holds the items)
     growth: bool = False
     made_trainable: bool = False  #: another statement makes ``attr`` trainable (TPC002)
+    #: A method outside the init scope converts ``self.<attr>`` itself (``self.pe.to(x.device)``)
+    moved_by_hand: bool = False
+    #: The class's ``_apply`` override applies ``fn`` to ``self.<attr>``: it follows ``.to()``
+    applied: bool = False
+    #: The first binding of ``attr`` in the init scope, when this one comes later
+    first: "Binding | None" = None
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,66 @@ def walk_class(classes: Classes, symbols: FileSymbols, info: ClassInfo, init_onl
             if any(word in symbols.span_text(ref.info.span) for word in words)
             or any(target.attr in summary.made_trainable for target, _ in ref.info.self_assigns)
         }
-    ClassWalk(classes, summary, symbols.inherits_torch_layer(info)).run(own)
+    walk = ClassWalk(classes, summary, symbols.inherits_torch_layer(info))
+    walk.run(own)
+    if summary.bindings:
+        _note_moves(summary, walk.inlined)
     return summary
+
+
+def _note_moves(summary: ClassSummary, init_scope: set[str]) -> None:
+    """Mark the bindings whose attribute a method moves itself: converted outside the init scope
+    (``self.pe = self.pe.to(x.device)``, ``mask = self.mask.to(x)``), or applied ``fn`` to in an
+    ``_apply`` override (which ``.to()``/``.cuda()`` call)."""
+    moved: set[str] = set()
+    applied: set[str] = set()
+    for name, ref in summary.methods.items():
+        if name in init_scope:
+            continue
+        node = ref.info.node
+        self_name = ref.info.self_name
+        if self_name is None:
+            continue
+        if name == tn.APPLY_METHOD:
+            params = [*node.args.posonlyargs, *node.args.args]
+            if len(params) > 1:
+                applied |= _applied(node, self_name, params[1].arg)
+            continue
+        for sub in ast.walk(node):
+            if (
+                isinstance(sub, ast.Call)
+                and isinstance(sub.func, ast.Attribute)
+                and sub.func.attr in tn.CONVERSION_METHODS
+                and isinstance(sub.func.value, ast.Attribute)
+                and isinstance(sub.func.value.value, ast.Name)
+                and sub.func.value.value.id == self_name
+            ):
+                moved.add(sub.func.value.attr)
+    firsts: dict[str, Binding] = {}
+    for binding in summary.bindings:
+        binding.moved_by_hand = binding.attr in moved
+        binding.applied = binding.attr in applied
+        if binding.in_init and binding.own:
+            first = firsts.setdefault(binding.attr, binding)
+            if first is not binding:
+                binding.first = first
+
+
+def _applied(node: ast.AST, self_name: str, fn: str) -> set[str]:
+    """``self.<x> = fn(self.<x>)`` statements of an ``_apply(self, fn)`` override: their ``x``."""
+    found = set()
+    for sub in ast.walk(node):
+        if (
+            isinstance(sub, ast.Assign)
+            and isinstance(sub.value, ast.Call)
+            and isinstance(sub.value.func, ast.Name)
+            and sub.value.func.id == fn
+        ):
+            for target in sub.targets:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                        and target.value.id == self_name:
+                    found.add(target.attr)
+    return found
 
 
 #: In the init scope, ``frame.env["@" + attr]`` holds this when ``attr`` is registered on every

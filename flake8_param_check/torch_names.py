@@ -285,6 +285,10 @@ def method_may_give_tensor(name: str) -> bool:
     return name in TENSOR_METHODS or name in ("requires_grad_", "detach") or is_inplace_method(name)
 
 
+#: The ``nn.Module`` method that ``.to()``, ``.cuda()``, ``.half()``... call with a function to
+#: apply to each tensor: an override that applies it to an attribute moves that attribute too.
+APPLY_METHOD = "_apply"
+
 #: Methods of a Module that return the Module itself.
 MODULE_SELF_METHODS: frozenset[str] = frozenset(
     "to cuda cpu xpu float double half bfloat16 train eval requires_grad_ apply type share_memory "
