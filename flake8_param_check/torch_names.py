@@ -273,6 +273,81 @@ TENSOR_ANNOTATIONS: frozenset[str] = frozenset({"torch.Tensor", "torch.FloatTens
 #: ``nn.init.*_(x)`` returns ``x`` itself.
 INIT_PREFIXES: tuple[str, ...] = ("torch.nn.init.",)
 
+# --- torch.distributions (data only: not read by the analysis yet) --------------------------------
+
+#: The distribution classes of ``torch.distributions``, by the submodule that defines them.  Each
+#: is exported from ``torch.distributions`` itself, except the two marked below.
+_DISTRIBUTIONS: dict[str, str] = {
+    "bernoulli": "Bernoulli",
+    "beta": "Beta",
+    "binomial": "Binomial",
+    "categorical": "Categorical",
+    "cauchy": "Cauchy",
+    "chi2": "Chi2",
+    "continuous_bernoulli": "ContinuousBernoulli",
+    "dirichlet": "Dirichlet",
+    "distribution": "Distribution",
+    "exp_family": "ExponentialFamily",
+    "exponential": "Exponential",
+    "fishersnedecor": "FisherSnedecor",
+    "gamma": "Gamma",
+    "generalized_pareto": "GeneralizedPareto",
+    "geometric": "Geometric",
+    "gumbel": "Gumbel",
+    "half_cauchy": "HalfCauchy",
+    "half_normal": "HalfNormal",
+    "independent": "Independent",
+    "inverse_gamma": "InverseGamma",
+    "kumaraswamy": "Kumaraswamy",
+    "laplace": "Laplace",
+    "lkj_cholesky": "LKJCholesky",
+    "log_normal": "LogNormal",
+    "logistic_normal": "LogisticNormal",
+    "lowrank_multivariate_normal": "LowRankMultivariateNormal",
+    "mixture_same_family": "MixtureSameFamily",
+    "multinomial": "Multinomial",
+    "multivariate_normal": "MultivariateNormal",
+    "negative_binomial": "NegativeBinomial",
+    "normal": "Normal",
+    "one_hot_categorical": "OneHotCategorical OneHotCategoricalStraightThrough",
+    "pareto": "Pareto",
+    "poisson": "Poisson",
+    "relaxed_bernoulli": "RelaxedBernoulli LogitRelaxedBernoulli",
+    "relaxed_categorical": "RelaxedOneHotCategorical ExpRelaxedCategorical",
+    "studentT": "StudentT",
+    "transformed_distribution": "TransformedDistribution",
+    "uniform": "Uniform",
+    "von_mises": "VonMises",
+    "weibull": "Weibull",
+    "wishart": "Wishart",
+}
+#: Only reachable through their submodule.
+_UNEXPORTED_DISTRIBUTIONS: frozenset[str] = frozenset({"LogitRelaxedBernoulli", "ExpRelaxedCategorical"})
+
+#: Qualified names of the ``torch.distributions`` classes (``torch.distributions.Normal``,
+#: ``torch.distributions.normal.Normal``).
+DISTRIBUTION_CLASSES: frozenset[str] = frozenset(
+    {
+        f"torch.distributions.{module}.{name}"
+        for module, names in _DISTRIBUTIONS.items()
+        for name in names.split()
+    }
+    | {
+        f"torch.distributions.{name}"
+        for names in _DISTRIBUTIONS.values()
+        for name in names.split()
+        if name not in _UNEXPORTED_DISTRIBUTIONS
+    }
+)
+
+#: Methods of a distribution object that return a tensor (``Normal(0, 1).sample()``).
+DISTRIBUTION_TENSOR_METHODS: frozenset[str] = frozenset(
+    "sample rsample sample_n log_prob cdf icdf entropy perplexity enumerate_support".split()
+)
+
+#: Properties of a distribution object that are tensors (``Normal(0, 1).mean``).
+DISTRIBUTION_TENSOR_PROPERTIES: frozenset[str] = frozenset("mean mode variance stddev".split())
+
 # --- Tensor methods -----------------------------------------------------------------------------
 
 #: Methods that turn a tensor into another tensor of another type or device.  On an

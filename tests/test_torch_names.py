@@ -392,6 +392,24 @@ def test_new_names_through_imports() -> None:
     assert [(f.line, f.code) for f in analyze(source).findings] == expected
 
 
+def test_distribution_tables() -> None:
+    """Data only: the classes and methods of torch.distributions, for the distribution objects."""
+    assert {"torch.distributions.Normal", "torch.distributions.normal.Normal",
+            "torch.distributions.Categorical", "torch.distributions.categorical.Categorical",
+            "torch.distributions.MultivariateNormal",
+            "torch.distributions.relaxed_bernoulli.LogitRelaxedBernoulli"} <= tn.DISTRIBUTION_CLASSES
+    # only reachable through its submodule
+    assert "torch.distributions.LogitRelaxedBernoulli" not in tn.DISTRIBUTION_CLASSES
+    for name in tn.DISTRIBUTION_CLASSES:
+        module, _, last = name.rpartition(".")
+        assert module.startswith("torch.distributions") and last[:1].isupper(), name
+        assert not tn.is_torch_module_class(name) and name not in tn.TENSOR_FUNCTIONS | tn.TENSOR_CLASSES
+    assert {"sample", "rsample", "sample_n", "log_prob", "cdf", "icdf", "entropy",
+            "perplexity"} <= tn.DISTRIBUTION_TENSOR_METHODS
+    assert "expand" not in tn.DISTRIBUTION_TENSOR_METHODS  # a distribution, not a tensor
+    assert {"mean", "stddev", "variance"} <= tn.DISTRIBUTION_TENSOR_PROPERTIES
+
+
 # -- the library bases, against the libraries' sources ----------------------------------------
 
 #: The wheel that holds each library package (several packages may come from one wheel).
