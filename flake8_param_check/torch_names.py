@@ -12,7 +12,8 @@ import re
 
 # --- Module classes -----------------------------------------------------------------------------
 
-#: Qualified names of classes outside ``torch.nn`` that are ``nn.Module`` subclasses.
+#: Qualified names of ``nn.Module`` subclasses outside ``torch.nn``, or inside one of its
+#: :data:`NN_NON_MODULE_PACKAGES`.
 MODULE_BASES: frozenset[str] = frozenset(
     {
         "torch.nn.Module",
@@ -25,6 +26,10 @@ MODULE_BASES: frozenset[str] = frozenset(
         "torch.nn.parallel.DataParallel",
         "torch.ao.quantization.QuantStub",
         "torch.ao.quantization.DeQuantStub",
+        "torch.nn.utils.parametrize.ParametrizationList",
+        "torch.nn.utils.parametrizations._Orthogonal",
+        "torch.nn.utils.parametrizations._SpectralNorm",
+        "torch.nn.utils.parametrizations._WeightNorm",
         # Lightning
         "pytorch_lightning.LightningModule",
         "pytorch_lightning.core.LightningModule",
@@ -53,6 +58,9 @@ NN_NON_MODULES: frozenset[str] = frozenset(
         "UninitializedParameter",
         "UninitializedBuffer",
         "UninitializedTensorMixin",
+        "LazyModuleMixin",  # a mixin: the Module comes from the other base
+        "LinearCrossEntropyOptions",
+        "OrderedDictWrapper",  # torch.nn.cpp
         "Module",  # handled by MODULE_BASES, listed so the rule below stays simple
     }
 )
@@ -140,52 +148,107 @@ SETATTR = "setattr"
 REQUIRES_GRAD = "requires_grad"
 
 # --- Tensor-producing functions -----------------------------------------------------------------
+#
+# Each name below returns one Tensor: its torch 2.13 docstring or annotation says so, or, for the
+# few undocumented aliases of tensor methods (``torch.clamp_min``, ``torch.relu``), the method's
+# does.  ``scripts/check_torch_names.py`` checks them against a real torch.  Left out on purpose:
+# functions that return a tuple or a list (``torch.max``/``min``/``median`` with a ``dim``,
+# ``sort``, ``topk``, ``unique``, ``nonzero``, ``split``, ``atleast_1d`` of several tensors,
+# ``linalg.eigh``/``qr``/``svd``/``slogdet``/``lu``/``*_ex``, ``F.max_pool*``/``adaptive_max_pool*``/
+# ``fractional_max_pool*`` (a tuple with ``return_indices=True``), ``F.multi_head_attention_forward``),
+# functions that return a list for a list (``quantize_per_tensor``, ``dequantize``), in-place
+# functions (``torch.relu_``, ``F.relu_``: they end in ``_``) and undocumented ATen entry points.
 
+#: ``torch.<name>``.
 _TORCH_FUNCTIONS = """
-tensor as_tensor asarray from_numpy from_dlpack frombuffer zeros ones empty full zeros_like
-ones_like empty_like full_like rand randn randint randperm rand_like randn_like randint_like
-normal bernoulli multinomial poisson arange range linspace logspace eye tril triu tril_indices
-triu_indices cat concat concatenate stack hstack vstack dstack column_stack row_stack exp exp2
-expm1 log log2 log10 log1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh
-sqrt rsqrt square pow abs neg sign sigmoid relu softmax log_softmax clamp clip floor ceil round
-trunc frac reciprocal mul add sub div true_divide floor_divide remainder fmod matmul mm bmm
-baddbmm addmm einsum outer ger kron cumsum cumprod sum mean prod std var norm logsumexp
-where masked_fill gather scatter index_select take flatten reshape view_as_real view_as_complex
-unsqueeze squeeze transpose permute t flip fliplr flipud roll rot90 repeat_interleave tile
-diag diag_embed diagonal diagflat block_diag cartesian_prod combinations bucketize
-searchsorted histc bincount cdist dist polar complex real imag angle conj lerp clone detach
-empty_strided sparse_coo_tensor isnan isinf isfinite logical_not logical_and
-logical_or logical_xor eq ne lt le gt ge maximum minimum fmax fmin erf erfc erfinv
-lgamma digamma sinc deg2rad rad2deg hann_window hamming_window blackman_window bartlett_window
-kaiser_window cross tensordot vander argsort argmax argmin count_nonzero
-nan_to_num narrow select index_add index_copy index_fill masked_select masked_scatter
+abs absolute acos acosh adaptive_avg_pool1d add addbmm addcdiv addcmul addmm addmv addr adjoint
+alias_copy all amax amin angle any arange arccos arccosh arcsin arcsinh arctan arctan2 arctanh argmax
+argmin argsort argwhere as_strided as_strided_copy as_strided_scatter as_tensor asarray asin asinh atan
+atan2 atanh avg_pool1d baddbmm bartlett_window bernoulli bilinear bincount bitwise_and
+bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift bitwise_xor blackman_window block_diag bmm
+broadcast_to bucketize cartesian_prod cat cdist ceil chain_matmul channel_shuffle cholesky
+cholesky_inverse cholesky_solve clamp clamp_max clamp_min clip clone col_indices_copy column_stack
+combinations complex concat concatenate conj conj_physical conv1d conv2d conv3d conv_tbc
+conv_transpose1d conv_transpose2d conv_transpose3d copysign corrcoef cos cosh cosine_similarity
+count_nonzero cov cross crow_indices_copy cumprod cumsum cumulative_trapezoid deg2rad det detach detach_copy
+diag diag_embed diagflat diagonal diagonal_copy diagonal_scatter diff digamma dist div divide dot dstack
+einsum empty empty_like empty_permuted empty_strided eq erf erfc erfinv exp exp2 expand_copy expm1 eye
+fake_quantize_per_channel_affine fake_quantize_per_tensor_affine fix flatten flip fliplr flipud
+float_power floor floor_divide fmax fmin fmod frac from_dlpack from_file from_numpy frombuffer full
+full_like gather gcd ge ger get_rng_state greater greater_equal gt hamming_window hann_window hardshrink
+hash_tensor heaviside histc hspmm hstack hypot i0 igamma igammac imag index_add index_copy index_fill
+index_reduce index_select indices_copy inner inverse isclose isfinite isin isinf isnan isneginf isposinf
+isreal istft kaiser_window kron lcm ldexp le lerp less less_equal lgamma linspace log log10 log1p log2
+log_softmax logaddexp logaddexp2 logcumsumexp logdet logical_and logical_not logical_or logical_xor
+logit logspace logsumexp lt lu_solve masked_fill masked_scatter masked_select matmul matrix_exp
+matrix_power maximum mean minimum mm moveaxis movedim msort mul multinomial multiply mv mvlgamma
+nan_to_num nanmean nanquantile nansum narrow narrow_copy native_channel_shuffle ne neg negative
+nextafter nonzero_static norm normal not_equal ones ones_like orgqr ormqr outer pairwise_distance pdist
+permute permute_copy pinverse pixel_shuffle pixel_unshuffle poisson polar polygamma positive pow prelu
+prod quantile quantize_per_channel quantize_per_tensor_dynamic quantized_batch_norm quantized_max_pool1d
+quantized_max_pool2d rad2deg rand rand_like randint randint_like randn randn_like randperm range ravel
+real reciprocal relu remainder renorm repeat_interleave reshape resolve_conj resolve_neg roll rot90
+round row_stack rsqrt scatter scatter_add scatter_reduce searchsorted segment_reduce select select_copy
+select_scatter sgn sigmoid sign signbit sin sinc sinh slice_copy slice_scatter smm softmax
+sparse_bsc_tensor sparse_bsr_tensor sparse_compressed_tensor sparse_coo_tensor sparse_csc_tensor
+sparse_csr_tensor sqrt square squeeze squeeze_copy sspaddmm stack std stft sub subtract sum swapaxes
+swapdims t t_copy take take_along_dim tan tanh tensor tensordot tile trace transpose transpose_copy
+trapezoid trapz tril tril_indices triu triu_indices true_divide trunc unflatten unfold_copy unsqueeze
+unsqueeze_copy values_copy vander var vdot view_as_complex view_as_complex_copy view_as_real
+view_as_real_copy view_copy vstack where xlogy zeros zeros_like
+""".split()
+
+#: ``torch.nn.functional.<name>``.
+_FUNCTIONAL = """
+adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d affine_grid alpha_dropout avg_pool1d
+avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy binary_cross_entropy_with_logits celu
+channel_shuffle conv1d conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d
+cosine_embedding_loss cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d
+elu embedding embedding_bag feature_alpha_dropout fold gaussian_nll_loss gelu glu grid_sample
+group_norm grouped_mm gumbel_softmax hardshrink hardsigmoid hardswish hardtanh hinge_embedding_loss
+huber_loss instance_norm interpolate kl_div l1_loss layer_norm leaky_relu linear
+linear_cross_entropy local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d
+margin_ranking_loss max_unpool1d max_unpool2d max_unpool3d mish mse_loss multi_margin_loss
+multilabel_margin_loss multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize one_hot
+pad pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6 rms_norm
+rrelu scaled_dot_product_attention scaled_grouped_mm scaled_mm selu sigmoid silu smooth_l1_loss
+soft_margin_loss softmax softmin softplus softshrink softsign tanh tanhshrink threshold
+triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+upsample_nearest
+""".split()
+
+#: ``torch.linalg.<name>``.
+_LINALG = """
+cholesky cond cross det diagonal eigvals eigvalsh householder_product inv ldl_solve lu_solve matmul
+matrix_exp matrix_norm matrix_power matrix_rank multi_dot norm pinv solve solve_triangular svdvals
+tensorinv tensorsolve vander vecdot vector_norm
+""".split()
+
+#: ``torch.fft.<name>``: every function of the module.
+_FFT = """
+fft fft2 fftfreq fftn fftshift hfft hfft2 hfftn ifft ifft2 ifftn ifftshift ihfft ihfft2 ihfftn irfft
+irfft2 irfftn rfft rfft2 rfftfreq rfftn
+""".split()
+
+#: ``torch.special.<name>``: every function of the module.
+_SPECIAL = """
+airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 chebyshev_polynomial_t chebyshev_polynomial_u
+chebyshev_polynomial_v chebyshev_polynomial_w digamma entr erf erfc erfcx erfinv exp2 expit expm1
+gammainc gammaincc gammaln hermite_polynomial_h hermite_polynomial_he i0 i0e i1 i1e
+laguerre_polynomial_l legendre_polynomial_p log1p log_ndtr log_softmax logit logsumexp
+modified_bessel_i0 modified_bessel_i1 modified_bessel_k0 modified_bessel_k1 multigammaln ndtr ndtri
+polygamma psi round scaled_modified_bessel_k0 scaled_modified_bessel_k1
+shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u shifted_chebyshev_polynomial_v
+shifted_chebyshev_polynomial_w sinc softmax spherical_bessel_j0 xlog1py xlogy zeta
 """.split()
 
 #: Fully qualified functions that return a tensor.
 TENSOR_FUNCTIONS: frozenset[str] = frozenset(
-    {f"torch.{name}" for name in _TORCH_FUNCTIONS if not name.endswith("_")}
-    | {
-        f"torch.nn.functional.{name}"
-        for name in """
-        relu gelu silu sigmoid tanh softmax log_softmax softplus elu leaky_relu normalize pad
-        interpolate one_hot linear conv1d conv2d conv3d dropout layer_norm embedding avg_pool2d
-        max_pool2d adaptive_avg_pool2d grid_sample affine_grid unfold fold cosine_similarity
-        """.split()
-    }
-    | {
-        f"torch.fft.{name}"
-        for name in (
-            "fft ifft rfft irfft fft2 ifft2 rfft2 irfft2 fftn ifftn rfftn irfftn fftfreq rfftfreq fftshift "
-            "ifftshift"
-        ).split()
-    }
-    | {
-        f"torch.linalg.{name}"
-        for name in (
-            "norm vector_norm matrix_norm inv pinv det matrix_power matrix_exp cholesky solve cross"
-        ).split()
-    }
-    | {"torch.special.erf", "torch.special.expit", "torch.special.logit", "torch.special.gammaln"}
+    {f"torch.{name}" for name in _TORCH_FUNCTIONS}
+    | {f"torch.nn.functional.{name}" for name in _FUNCTIONAL}
+    | {f"torch.linalg.{name}" for name in _LINALG}
+    | {f"torch.fft.{name}" for name in _FFT}
+    | {f"torch.special.{name}" for name in _SPECIAL}
 )
 
 #: Functions that split a tensor into a tuple of tensors (``a, b = torch.chunk(t, 2)``).
@@ -225,15 +288,19 @@ FLOAT32_DTYPES: frozenset[str] = frozenset({"torch.float32", "torch.float"})
 #: Conversions that give the tensor itself when it already is float32.
 FLOAT32_CONVERSIONS: frozenset[str] = frozenset({"float"})
 
-#: Legacy tensor classes: calling one makes a tensor.
+_LEGACY_TYPES = (
+    "FloatTensor DoubleTensor HalfTensor BFloat16Tensor ByteTensor CharTensor ShortTensor IntTensor "
+    "LongTensor"
+).split()
+
+#: Legacy tensor classes: calling one makes a tensor (dense, or sparse for ``torch.sparse.*`` and
+#: ``torch.cuda.sparse.*``: ``torch.sparse.FloatTensor(indices, values, size)``).
 TENSOR_CLASSES: frozenset[str] = frozenset(
-    {
+    {"torch.Tensor", "torch.BoolTensor", "torch.cuda.BoolTensor"}
+    | {
         f"{prefix}.{name}"
-        for prefix in ("torch", "torch.cuda")
-        for name in (
-            "Tensor FloatTensor DoubleTensor HalfTensor BFloat16Tensor ByteTensor CharTensor "
-            "ShortTensor IntTensor LongTensor BoolTensor"
-        ).split()
+        for prefix in ("torch", "torch.cuda", "torch.sparse", "torch.cuda.sparse")
+        for name in _LEGACY_TYPES
     }
 )
 
@@ -243,27 +310,128 @@ TENSOR_ANNOTATIONS: frozenset[str] = frozenset({"torch.Tensor", "torch.FloatTens
 #: ``nn.init.*_(x)`` returns ``x`` itself.
 INIT_PREFIXES: tuple[str, ...] = ("torch.nn.init.",)
 
+# --- torch.distributions (data only: not read by the analysis yet) --------------------------------
+
+#: The distribution classes of ``torch.distributions``, by the submodule that defines them.  Each
+#: is exported from ``torch.distributions`` itself, except the two marked below.
+_DISTRIBUTIONS: dict[str, str] = {
+    "bernoulli": "Bernoulli",
+    "beta": "Beta",
+    "binomial": "Binomial",
+    "categorical": "Categorical",
+    "cauchy": "Cauchy",
+    "chi2": "Chi2",
+    "continuous_bernoulli": "ContinuousBernoulli",
+    "dirichlet": "Dirichlet",
+    "distribution": "Distribution",
+    "exp_family": "ExponentialFamily",
+    "exponential": "Exponential",
+    "fishersnedecor": "FisherSnedecor",
+    "gamma": "Gamma",
+    "generalized_pareto": "GeneralizedPareto",
+    "geometric": "Geometric",
+    "gumbel": "Gumbel",
+    "half_cauchy": "HalfCauchy",
+    "half_normal": "HalfNormal",
+    "independent": "Independent",
+    "inverse_gamma": "InverseGamma",
+    "kumaraswamy": "Kumaraswamy",
+    "laplace": "Laplace",
+    "lkj_cholesky": "LKJCholesky",
+    "log_normal": "LogNormal",
+    "logistic_normal": "LogisticNormal",
+    "lowrank_multivariate_normal": "LowRankMultivariateNormal",
+    "mixture_same_family": "MixtureSameFamily",
+    "multinomial": "Multinomial",
+    "multivariate_normal": "MultivariateNormal",
+    "negative_binomial": "NegativeBinomial",
+    "normal": "Normal",
+    "one_hot_categorical": "OneHotCategorical OneHotCategoricalStraightThrough",
+    "pareto": "Pareto",
+    "poisson": "Poisson",
+    "relaxed_bernoulli": "RelaxedBernoulli LogitRelaxedBernoulli",
+    "relaxed_categorical": "RelaxedOneHotCategorical ExpRelaxedCategorical",
+    "studentT": "StudentT",
+    "transformed_distribution": "TransformedDistribution",
+    "uniform": "Uniform",
+    "von_mises": "VonMises",
+    "weibull": "Weibull",
+    "wishart": "Wishart",
+}
+#: Only reachable through their submodule.
+_UNEXPORTED_DISTRIBUTIONS: frozenset[str] = frozenset({"LogitRelaxedBernoulli", "ExpRelaxedCategorical"})
+
+#: Qualified names of the ``torch.distributions`` classes (``torch.distributions.Normal``,
+#: ``torch.distributions.normal.Normal``).
+DISTRIBUTION_CLASSES: frozenset[str] = frozenset(
+    {
+        f"torch.distributions.{module}.{name}"
+        for module, names in _DISTRIBUTIONS.items()
+        for name in names.split()
+    }
+    | {
+        f"torch.distributions.{name}"
+        for names in _DISTRIBUTIONS.values()
+        for name in names.split()
+        if name not in _UNEXPORTED_DISTRIBUTIONS
+    }
+)
+
+#: Methods of a distribution object that return a tensor (``Normal(0, 1).sample()``).
+DISTRIBUTION_TENSOR_METHODS: frozenset[str] = frozenset(
+    "sample rsample sample_n log_prob cdf icdf entropy perplexity enumerate_support".split()
+)
+
+#: Properties of a distribution object that are tensors (``Normal(0, 1).mean``).
+DISTRIBUTION_TENSOR_PROPERTIES: frozenset[str] = frozenset("mean mode variance stddev".split())
+
 # --- Tensor methods -----------------------------------------------------------------------------
 
 #: Methods that turn a tensor into another tensor of another type or device.  On an
 #: ``nn.Parameter`` their result is a plain tensor (TPC005).
 CONVERSION_METHODS: frozenset[str] = frozenset(
-    "to cuda cpu double float half bfloat16 int long short bool byte char type type_as xpu mps".split()
+    """
+    to cuda cpu xpu ipu mtia double float half bfloat16 int long short bool byte char cfloat cdouble chalf
+    type type_as
+    """.split()
 )
 
-#: Methods of a tensor that return a tensor.
+#: Methods of a tensor that return a tensor: each is documented (torch 2.13) to return one Tensor;
+#: ``new`` is the legacy constructor (``x.new(3)``).  Left out: methods that return a tuple or a
+#: list (``max``/``min``/``median`` with a ``dim``, ``sort``, ``topk``, ``split``, ``chunk``,
+#: ``unbind``, ``nonzero`` with ``as_tuple``), a Python value (``item``, ``tolist``, ``allclose``,
+#: ``equal``) and properties (``real``, ``imag``: :data:`TENSOR_PROPERTIES`).
 TENSOR_METHODS: frozenset[str] = CONVERSION_METHODS | frozenset(
     """
-    view view_as reshape reshape_as unsqueeze squeeze clone detach contiguous permute transpose t
-    flatten unflatten expand expand_as repeat repeat_interleave tile log log2 log10 log1p exp expm1
-    sin cos tan tanh sigmoid sqrt rsqrt abs neg sum mean prod std var norm cumsum cumprod softmax
-    log_softmax relu pow mul add sub div matmul mm bmm masked_fill clamp clip round floor ceil sign
-    reciprocal new_zeros new_ones new_full new_empty new_tensor pin_memory triu tril diag diagonal
-    roll flip narrow index_select gather scatter where float_power square logsumexp erf
-    argmax argmin argsort nan_to_num eq ne lt le gt ge logical_not to_dense to_sparse
-    requires_grad_ detach_ fill_ zero_ normal_ uniform_ copy_ mul_ add_ sub_ div_ clamp_ exp_
-    log_ sqrt_ masked_fill_ unsqueeze_ squeeze_ t_ transpose_ share_memory_
-    real imag conj angle outer
+    abs absolute acos acosh add addbmm addcdiv addcmul addmm addmv addr adjoint all amax amin angle
+    any arccos arccosh arcsin arcsinh arctan arctan2 arctanh argmax argmin argsort argwhere
+    as_strided as_strided_scatter as_subclass asin asinh atan atan2 atanh baddbmm bernoulli bincount
+    bitwise_and bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift bitwise_xor bmm
+    broadcast_to ccol_indices ceil cholesky cholesky_inverse cholesky_solve clamp clamp_max
+    clamp_min clip clone coalesce col_indices conj conj_physical contiguous copysign corrcoef cos
+    cosh count_nonzero cov cross crow_indices cumprod cumsum deg2rad dequantize det detach diag
+    diag_embed diagflat diagonal diagonal_scatter diff digamma dist div divide dot eq erf erfc
+    erfinv exp exp2 expand expand_as expm1 fix flatten flip fliplr flipud float_power floor
+    floor_divide fmax fmin fmod frac gather gcd ge ger greater greater_equal gt hardshrink
+    hash_tensor heaviside histc hypot i0 igamma igammac index_add index_copy index_fill index_put
+    index_reduce index_select indices inner int_repr inverse isclose isfinite isinf isnan isneginf
+    isposinf isreal istft kron lcm ldexp le lerp less less_equal lgamma log log10 log1p log2
+    log_softmax logaddexp logaddexp2 logcumsumexp logdet logical_and logical_not logical_or
+    logical_xor logit logsumexp lt lu_solve masked_fill masked_scatter masked_select matmul
+    matrix_exp matrix_power maximum mean minimum mm moveaxis movedim msort mul multinomial multiply
+    mv mvlgamma nan_to_num nanmean nanquantile nansum narrow narrow_copy ne neg negative new
+    new_empty new_empty_strided new_full new_ones new_tensor new_zeros nextafter nonzero_static norm
+    not_equal orgqr ormqr outer permute pin_memory pinverse polygamma positive pow prelu prod put
+    q_per_channel_scales q_per_channel_zero_points quantile rad2deg ravel reciprocal relu remainder
+    renorm repeat repeat_interleave reshape reshape_as resolve_conj resolve_neg roll rot90 round
+    row_indices rsqrt scatter scatter_add scatter_reduce select select_scatter sgn sigmoid sign
+    signbit sin sinc sinh slice_scatter smm softmax sparse_mask sqrt square squeeze sspaddmm std
+    stft sub subtract sum sum_to_size swapaxes swapdims t take take_along_dim tan tanh tile to_dense
+    to_mkldnn to_padded_tensor to_sparse to_sparse_bsc to_sparse_bsr to_sparse_coo to_sparse_csc
+    to_sparse_csr trace transpose tril triu true_divide trunc unflatten unfold unsqueeze values var
+    vdot view view_as where xlogy
+    add_ clamp_ copy_ detach_ div_ exp_ fill_ log_ masked_fill_ mul_ normal_ requires_grad_
+    share_memory_ sqrt_ squeeze_ sub_ t_ transpose_ uniform_ unsqueeze_ zero_
     """.split()
 )
 
@@ -303,8 +471,9 @@ def is_torch_layer_state(name: str) -> bool:
 
 
 _LAYER_STATE = re.compile(
-    r"(?:weight|bias)(?:_(?:ih|hh|hr)_l\d+(?:_reverse)?)?\Z"  # Linear, Conv, norms; RNN/LSTM/GRU
+    r"(?:weight|bias)(?:_(?:ih|hh|hr)(?:_l\d+(?:_reverse)?)?)?\Z"  # Linear, Conv, norms; RNNs, their cells
     r"|(?:running_mean|running_var|num_batches_tracked)\Z"  # batch and instance norms
+    r"|(?:pos_weight|_random_samples)\Z"  # BCEWithLogitsLoss, FractionalMaxPool2d/3d
     r"|(?:in_proj_weight|in_proj_bias|[qkv]_proj_weight|bias_k|bias_v)\Z"  # MultiheadAttention
 )
 

@@ -35,6 +35,7 @@ MODULE_CLASSES = [
     "torch.nn.Identity",
     "torch.nn.GELU",
     "torch.nn.qat.Linear",
+    "torch.nn.utils.parametrize.ParametrizationList",
     "torch.jit.ScriptModule",
     "torch.nn.parallel.DistributedDataParallel",
     "torch.nn.parallel.DataParallel",
@@ -61,6 +62,10 @@ NOT_MODULE_CLASSES = [
     "torch.nn.UninitializedParameter",
     "torch.nn.UninitializedBuffer",
     "torch.nn.UninitializedTensorMixin",
+    "torch.nn.parameter.UninitializedTensorMixin",
+    "torch.nn.modules.lazy.LazyModuleMixin",
+    "torch.nn.LinearCrossEntropyOptions",
+    "torch.nn.cpp.OrderedDictWrapper",
     "torch.nn.functional.relu",
     "torch.nn.functional.F",
     "torch.nn.functional",
@@ -170,6 +175,16 @@ TENSOR_FUNCTIONS = [
     "torch.cat", "torch.stack", "torch.zeros_like", "torch.einsum", "torch.where", "torch.tril",
     "torch.nn.functional.relu", "torch.nn.functional.one_hot", "torch.nn.functional.pad",
     "torch.fft.rfft", "torch.linalg.inv", "torch.special.expit", "torch.hann_window",
+    # from the accuracy issue (#10): one or more of each family
+    "torch.sparse_coo_tensor", "torch.sparse_csr_tensor", "torch.clamp_min", "torch.clamp_max", "torch.det",
+    "torch.get_rng_state", "torch.view_copy", "torch.take_along_dim", "torch.isin",
+    "torch.linalg.vecdot", "torch.linalg.matrix_rank", "torch.linalg.svdvals",
+    "torch.linalg.solve_triangular",
+    "torch.fft.hfft", "torch.fft.irfftn", "torch.fft.fftshift",
+    "torch.special.bessel_j0", "torch.special.logsumexp", "torch.special.xlogy", "torch.special.ndtri",
+    "torch.nn.functional.normalize", "torch.nn.functional.cross_entropy", "torch.nn.functional.dropout",
+    "torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding",
+    "torch.nn.functional.gumbel_softmax", "torch.nn.functional.rms_norm",
 ]
 NOT_TENSOR_FUNCTIONS = [
     # not tensors at all
@@ -180,7 +195,17 @@ NOT_TENSOR_FUNCTIONS = [
     "torch.max", "torch.min", "torch.sort", "torch.topk", "torch.unique", "torch.split", "torch.chunk",
     "torch.unbind", "torch.meshgrid", "torch.broadcast_tensors", "torch.std_mean", "torch.var_mean",
     "torch.linalg.eigh", "torch.linalg.qr", "torch.linalg.svd", "torch.linalg.slogdet",
-    "torch.histogram", "torch.aminmax", "torch.median", "torch.kthvalue",
+    "torch.histogram", "torch.aminmax", "torch.median", "torch.kthvalue", "torch.nonzero", "torch.atleast_1d",
+    "torch.linalg.eig", "torch.linalg.lu", "torch.linalg.lu_factor", "torch.linalg.inv_ex",
+    "torch.linalg.lstsq",
+    "torch.nn.functional.multi_head_attention_forward", "torch.nn.functional.max_pool2d_with_indices",
+    # a tuple for some arguments: F.max_pool2d(x, 2, return_indices=True), dequantize([q1, q2])
+    "torch.nn.functional.max_pool2d", "torch.nn.functional.adaptive_max_pool1d",
+    "torch.nn.functional.fractional_max_pool2d", "torch.dequantize", "torch.quantize_per_tensor",
+    # removed from torch: raise
+    "torch.matrix_rank", "torch.symeig",
+    # in-place
+    "torch.relu_", "torch.nn.functional.relu_",
     # in-place: return their argument
     "torch.nn.init.zeros_", "torch.nn.init.xavier_uniform_",
     # Modules and Parameters are not tensors of this table
@@ -207,6 +232,10 @@ def test_tensor_function_table_is_well_formed() -> None:
         assert last and last.isidentifier() and not last.endswith("_") and last[0].islower(), name
         assert not tn.is_torch_module_class(name), name
     assert "torch.Tensor" in tn.TENSOR_CLASSES and "torch.cuda.FloatTensor" in tn.TENSOR_CLASSES
+    sparse = {"torch.sparse.FloatTensor", "torch.sparse.LongTensor", "torch.cuda.sparse.DoubleTensor"}
+    assert sparse <= tn.TENSOR_CLASSES
+    absent = {"torch.cuda.Tensor", "torch.sparse.BoolTensor", "torch.cuda.sparse.BoolTensor"}  # not in torch
+    assert not absent & tn.TENSOR_CLASSES
     assert not tn.TENSOR_CLASSES & tn.TENSOR_FUNCTIONS
     assert {"torch.Tensor"} <= tn.TENSOR_ANNOTATIONS
     assert all(name.startswith("torch.") for name in tn.TENSOR_ANNOTATIONS | tn.VARIABLE_CLASSES)
@@ -219,8 +248,14 @@ def test_tensor_methods() -> None:
     assert tn.CONVERSION_METHODS <= tn.TENSOR_METHODS
     assert {"to", "cuda", "cpu", "double", "float", "half"} <= tn.CONVERSION_METHODS
     assert {"view", "reshape", "clone", "detach", "unsqueeze", "new_zeros", "mul_"} <= tn.TENSOR_METHODS
+    assert {"clamp_min", "clamp_max", "masked_select", "take_along_dim", "addcmul", "to_sparse_csr",
+            "nan_to_num", "swapaxes", "new"} <= tn.TENSOR_METHODS
+    assert {"cfloat", "cdouble", "chalf", "ipu", "mtia"} <= tn.CONVERSION_METHODS
     for name in ("item", "tolist", "numpy", "size", "dim", "numel", "max", "min", "sort", "topk", "split",
-                 "chunk", "unbind", "shape", "dtype", "device", "is_cuda", "data_ptr", "element_size"):
+                 "chunk", "unbind", "shape", "dtype", "device", "is_cuda", "data_ptr", "element_size",
+                 "allclose", "equal", "nonzero", "median", "aminmax", "frexp", "tensor_split",
+                 # properties, not methods (``x.real()`` fails); torch has no ``Tensor.mps()``
+                 "real", "imag", "T", "mps"):
         assert name not in tn.TENSOR_METHODS, name
     assert tn.TENSOR_PROPERTIES == {"T", "mT", "H", "mH", "data", "real", "imag"}
     for name in ("shape", "dtype", "device", "grad_fn", "requires_grad", "ndim"):
@@ -243,7 +278,8 @@ def test_module_self_methods() -> None:
 
 @pytest.mark.parametrize("name", [
     "weight", "bias", "running_mean", "running_var", "num_batches_tracked", "in_proj_weight", "in_proj_bias",
-    "weight_ih_l0", "bias_hh_l1_reverse", "weight_hr_l0",
+    "weight_ih_l0", "bias_hh_l1_reverse", "weight_hr_l0", "weight_ih", "bias_hh", "pos_weight",
+    "_random_samples",
 ])
 def test_torch_layer_state(name: str) -> None:
     assert tn.is_torch_layer_state(name)
@@ -282,6 +318,96 @@ def test_type_without_arguments_is_a_string() -> None:
         "        self.half = x.type(torch.half)  # a tensor: TPC001\n"
     )
     assert [(f.line, f.code) for f in analyze(source).findings] == [(12, "TPC001")]
+
+
+# -- the names of the accuracy issue (#10), through the analysis ------------------------------
+
+#: ``self.<attr> = <expression>`` in a Module's ``__init__``: each expression gives a plain tensor.
+NEW_NAMES_GIVE_TENSORS = {
+    "normalized": "F.normalize(torch.randn(3), dim=0)",
+    "onehot": "F.one_hot(torch.arange(3), num_classes=3)",
+    "padded": "F.pad(torch.zeros(2, 2), (1, 1))",
+    "loss": "F.cross_entropy(torch.randn(2, 3), torch.tensor([0, 1]))",
+    "attn": "F.scaled_dot_product_attention(q, q, q)",
+    "sparse": "torch.sparse.FloatTensor(i, v, size)",
+    "sparse_cuda": "torch.cuda.sparse.LongTensor(i, v, size)",
+    "coo": "torch.sparse_coo_tensor(i, v, size)",
+    "csr": "torch.sparse_csr_tensor(crow, col, v)",
+    "floor": "t.clamp_min(0)",
+    "ceiling": "t.clamp_max(1).clamp_min(0)",
+    "top": "torch.clamp_max(t, 1)",
+    "inv": "torch.linalg.inv(torch.eye(3))",
+    "rank": "torch.linalg.matrix_rank(torch.eye(3))",
+    "spectrum": "torch.fft.rfft(t)",
+    "shifted": "torch.fft.fftshift(torch.fft.fftfreq(8))",
+    "bessel": "torch.special.bessel_j0(t)",
+    "entropy": "torch.special.entr(t)",
+    "det": "torch.det(torch.eye(3))",
+    "picked": "t.take_along_dim(torch.zeros(3, dtype=torch.long))",
+    "complex": "t.cfloat()",
+    "rng": "torch.get_rng_state()",
+}
+
+
+def test_new_names_give_tensors() -> None:
+    body = "".join(f"        self.{attr} = {expr}\n" for attr, expr in NEW_NAMES_GIVE_TENSORS.items())
+    source = (
+        "import torch\n"
+        "import torch.nn.functional as F\n"
+        "from torch import nn\n\n\n"
+        "class M(nn.Module):\n"
+        "    def __init__(self, i, v, size, crow, col):\n"
+        "        super().__init__()\n"
+        "        t = torch.randn(3)\n"
+        "        q = torch.randn(1, 2, 4)\n"
+        + body
+    )
+    first = source.count("\n") - len(NEW_NAMES_GIVE_TENSORS) + 1
+    expected = [(first + n, "TPC001") for n in range(len(NEW_NAMES_GIVE_TENSORS))]
+    assert [(f.line, f.code) for f in analyze(source).findings] == expected
+
+
+def test_new_names_through_imports() -> None:
+    """The names as code imports them: ``from torch.nn.functional import ...``, ``from torch import
+    linalg``, ``torch.sparse`` under an alias; a converted Parameter (``.cfloat()``) is TPC005."""
+    source = (
+        "import torch\n"
+        "import torch.sparse as ts\n"
+        "from torch import fft, linalg, nn, special\n"
+        "from torch.nn.functional import normalize, one_hot\n\n\n"
+        "class M(nn.Module):\n"
+        "    def __init__(self, i, v):\n"
+        "        super().__init__()\n"
+        "        self.a = normalize(torch.ones(3), dim=0)\n"
+        "        self.b = one_hot(torch.arange(2))\n"
+        "        self.c = linalg.vector_norm(torch.ones(3))\n"
+        "        self.d = fft.ifft(torch.ones(4))\n"
+        "        self.e = special.expit(torch.ones(2))\n"
+        "        self.f = ts.DoubleTensor(i, v, (3,))\n"
+        "        self.g = nn.Parameter(torch.ones(2)).cfloat()\n"
+        "        self.h = nn.Parameter(torch.ones(2)).clamp_min(0)\n"
+    )
+    expected = [(line, "TPC001") for line in range(10, 16)] + [(16, "TPC005"), (17, "TPC001")]
+    # ``.clamp_min(0)`` of a Parameter is a new tensor, reported as ``.view(2)`` of one is.
+    assert [(f.line, f.code) for f in analyze(source).findings] == expected
+
+
+def test_distribution_tables() -> None:
+    """Data only: the classes and methods of torch.distributions, for the distribution objects."""
+    assert {"torch.distributions.Normal", "torch.distributions.normal.Normal",
+            "torch.distributions.Categorical", "torch.distributions.categorical.Categorical",
+            "torch.distributions.MultivariateNormal",
+            "torch.distributions.relaxed_bernoulli.LogitRelaxedBernoulli"} <= tn.DISTRIBUTION_CLASSES
+    # only reachable through its submodule
+    assert "torch.distributions.LogitRelaxedBernoulli" not in tn.DISTRIBUTION_CLASSES
+    for name in tn.DISTRIBUTION_CLASSES:
+        module, _, last = name.rpartition(".")
+        assert module.startswith("torch.distributions") and last[:1].isupper(), name
+        assert not tn.is_torch_module_class(name) and name not in tn.TENSOR_FUNCTIONS | tn.TENSOR_CLASSES
+    assert {"sample", "rsample", "sample_n", "log_prob", "cdf", "icdf", "entropy",
+            "perplexity"} <= tn.DISTRIBUTION_TENSOR_METHODS
+    assert "expand" not in tn.DISTRIBUTION_TENSOR_METHODS  # a distribution, not a tensor
+    assert {"mean", "stddev", "variance"} <= tn.DISTRIBUTION_TENSOR_PROPERTIES
 
 
 # -- the library bases, against the libraries' sources ----------------------------------------
