@@ -28,6 +28,7 @@ class Call(enum.Enum):
     FIRST_ARGUMENT = "its first argument itself (nn.init.zeros_(w))"
     COPY_OF_FIRST_ARGUMENT = "a copy of its first argument (copy.deepcopy)"
     PARTIAL = "a callable that calls its first argument (functools.partial)"
+    DISTRIBUTION = "a torch.distributions object, whose samples are tensors"
 
     @property
     def kind(self) -> Optional[Kind]:
@@ -36,7 +37,8 @@ class Call(enum.Enum):
 
 
 _CALL_KINDS = {Call.TENSOR: Kind.TENSOR, Call.PARAMETER: Kind.PARAMETER, Call.BUFFER: Kind.BUFFER,
-               Call.MODULE: Kind.MODULE, Call.TENSORS: Kind.CONTAINER, Call.PARTIAL: Kind.CALLABLE}
+               Call.MODULE: Kind.MODULE, Call.TENSORS: Kind.CONTAINER, Call.PARTIAL: Kind.CALLABLE,
+               Call.DISTRIBUTION: Kind.DISTRIBUTION}
 
 
 def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[Call]:
@@ -58,6 +60,8 @@ def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[
         return Call.COPY_OF_FIRST_ARGUMENT
     if qualname in tn.PARTIAL_FUNCTIONS:
         return Call.PARTIAL
+    if qualname in tn.DISTRIBUTION_CLASSES:
+        return Call.DISTRIBUTION
     if is_module_class(qualname, module_bases):
         return Call.MODULE
     return None
@@ -99,6 +103,8 @@ def method(receiver: Kind, name: str, has_args: bool = True,
         return Method.SELF if name in tn.MODULE_SELF_METHODS else None
     if receiver is Kind.CONTAINER:
         return Method.FILLS if which is not None and name in FILL_METHODS.get(which, ()) else None
+    if receiver is Kind.DISTRIBUTION:
+        return Method.NEW_TENSOR if name in tn.DISTRIBUTION_TENSOR_METHODS else None
     if receiver not in TENSOR_LIKE:
         return None
     if name in tn.TENSOR_TUPLE_METHODS:
@@ -135,8 +141,12 @@ def method_kind(receiver: Kind, name: str, has_args: bool = True) -> Optional[Ki
 
 
 def attribute(receiver: Kind, name: str) -> Optional[Kind]:
-    """The kind of ``<receiver>.<name>``: ``x.T``, ``p.data`` are tensors."""
-    return Kind.TENSOR if receiver in TENSOR_LIKE and name in tn.TENSOR_PROPERTIES else None
+    """The kind of ``<receiver>.<name>``: ``x.T``, ``p.data``, ``normal.mean`` are tensors."""
+    if receiver in TENSOR_LIKE and name in tn.TENSOR_PROPERTIES:
+        return Kind.TENSOR
+    if receiver is Kind.DISTRIBUTION and name in tn.DISTRIBUTION_TENSOR_PROPERTIES:
+        return Kind.TENSOR
+    return None
 
 
 #: Builtins that build a new container from what they are given (``tuple(x for x in xs)``).

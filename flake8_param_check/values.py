@@ -22,6 +22,7 @@ class Kind(str, enum.Enum):
     CONTAINER = "container"  #: a plain list, tuple or dict (``Val.container`` says which)
     NONE = "none"  #: the value ``None`` (on one path: an optional value)
     CALLABLE = "callable"  #: ``functools.partial(f, ...)``: calling it calls ``Val.target``
+    DISTRIBUTION = "distribution"  #: a ``torch.distributions`` object: its samples are tensors
 
     def __str__(self) -> str:
         return self.value

@@ -313,6 +313,18 @@ class Other(Base):
         self.table = torch.ones(n)  # expect: TPC001
 """,
 
+    # Samples and moments of torch.distributions objects are tensors.
+    """
+from torch.distributions import Normal
+
+class Prior(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        prior = Normal(torch.zeros(n), torch.ones(n))
+        self.z = prior.sample()  # expect: TPC001
+        self.mu = prior.mean  # expect: TPC001
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.
