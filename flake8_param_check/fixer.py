@@ -89,41 +89,6 @@ def fix_source(
         return FixResult(source, error=f"internal error in the fixer: {type(exc).__name__}: {exc}")
 
 
-# --- what torch accepts ------------------------------------------------------------------------
-
-#: Names an ``nn.Module`` (or a ModuleDict/ParameterDict) already has: ``register_buffer`` and
-#: ``add_module`` refuse them ("attribute already exists").
-_MODULE_ATTRIBUTES = frozenset(
-    """
-    training dump_patches call_super_init forward register_buffer register_parameter add_module
-    register_module get_submodule set_submodule get_parameter get_buffer get_extra_state
-    set_extra_state apply cuda ipu xpu mtia cpu type float double half bfloat16 to_empty to
-    register_full_backward_pre_hook register_backward_hook register_full_backward_hook
-    register_forward_pre_hook register_forward_hook register_state_dict_post_hook
-    register_state_dict_pre_hook state_dict register_load_state_dict_pre_hook
-    register_load_state_dict_post_hook load_state_dict parameters named_parameters buffers
-    named_buffers children named_children modules named_modules train eval requires_grad_
-    zero_grad share_memory extra_repr compile keys items values update pop clear get setdefault
-    popitem copy fromkeys append extend insert
-    _parameters _buffers _modules _non_persistent_buffers_set _version _backward_pre_hooks
-    _backward_hooks _is_full_backward_hook _forward_hooks _forward_hooks_with_kwargs
-    _forward_hooks_always_called _forward_pre_hooks _forward_pre_hooks_with_kwargs
-    _state_dict_hooks _state_dict_pre_hooks _load_state_dict_pre_hooks _load_state_dict_post_hooks
-    _compiled_call_impl _apply _call_impl _keys _size_limit
-    """.split()
-)
-
-_LIST_METHODS = frozenset("append extend insert remove pop clear index count sort reverse copy".split())
-_DICT_METHODS = frozenset("clear copy fromkeys get items keys pop popitem setdefault update values".split())
-#: What each torch container keeps of the Python container's methods.
-_SUPPORTED = {
-    "ModuleList": frozenset({"append", "extend", "insert", "pop"}),
-    "ParameterList": frozenset({"append", "extend"}),
-    "ModuleDict": frozenset({"clear", "items", "keys", "pop", "update", "values"}),
-    "ParameterDict": _DICT_METHODS,
-}
-
-
 # --- plans -----------------------------------------------------------------------------------
 
 Rewrite = Callable[[cst.SimpleStatementLine, cst.BaseExpression], cst.SimpleStatementLine]
@@ -366,16 +331,16 @@ class _Fixer:
                     imported.setdefault(alias.asname or alias.name, f"{node.module}.{alias.name}")
         shadowed = _other_bindings(self.tree)
         usable = {name: qual for name, qual in imported.items() if name not in shadowed}
-        for wanted in ("torch.nn", "torch"):
-            names = sorted((n for n, q in usable.items() if q == wanted), key=lambda n: (n != "nn", n))
+        preferred = tn.NN_IMPORTS[0][0]
+        for wanted, spelling in tn.NN_SPELLINGS:
+            names = sorted((n for n, q in usable.items() if q == wanted), key=lambda n: (n != preferred, n))
             if names:
-                return (names[0] if wanted == "torch.nn" else f"{names[0]}.nn"), None
+                return spelling.format(name=names[0]), None
         taken = shadowed | set(imported)
         newline = _newline_of(self.lines)
-        if "nn" not in taken:
-            return "nn", self.insertion("from torch import nn" + newline)
-        if "torch" not in taken:
-            return "torch.nn", self.insertion("import torch" + newline)
+        for name, line, expression in tn.NN_IMPORTS:
+            if name not in taken:
+                return expression, self.insertion(line + newline)
         return None, None
 
     def insertion(self, line: str) -> tuple[int, int, list[str]]:
@@ -533,7 +498,7 @@ class _Fixer:
 
     def plan_buffer(self, item: Reported, tree: _ClassTree, assign: cst.Assign) -> Plan | None:
         attr = item.binding.attr
-        if attr in _MODULE_ATTRIBUTES or self.class_defines(item, attr):
+        if attr in tn.MODULE_ATTRIBUTES or self.class_defines(item, attr):
             return None
         for other in self.other_bindings(item):
             # Later updates elsewhere are fine while they store tensors (they update the buffer).
@@ -548,8 +513,8 @@ class _Fixer:
             def rewrite(statement: cst.SimpleStatementLine, nn: cst.BaseExpression) -> cst.SimpleStatementLine:
                 old = statement.body[0]
                 assert isinstance(old, cst.Assign)
-                args = [cst.Arg(_unparenthesized(old.value)), _keyword("persistent", "False")]
-                value = cst.Call(_nn_attr(nn, "Buffer"), args)
+                args = [cst.Arg(_unparenthesized(old.value)), _keyword(tn.PERSISTENT_KEYWORD, "False")]
+                value = cst.Call(_nn_attr(nn, tn.NN_BUFFER), args)
                 return statement.with_changes(body=[old.with_changes(value=_keep_parens(old.value, value))])
             return Plan(item, rewrite, True)
 
@@ -557,8 +522,8 @@ class _Fixer:
             old = statement.body[0]
             assert isinstance(old, cst.Assign)
             call = cst.Call(
-                cst.Attribute(cst.Name(self_name.value), cst.Name("register_buffer")),
-                [cst.Arg(cst.SimpleString(f'"{attr}"')), cst.Arg(old.value), _keyword("persistent", "False")],
+                cst.Attribute(cst.Name(self_name.value), cst.Name(tn.REGISTER_BUFFER)),
+                [cst.Arg(cst.SimpleString(f'"{attr}"')), cst.Arg(old.value), _keyword(tn.PERSISTENT_KEYWORD, "False")],
             )
             return statement.with_changes(body=[cst.Expr(call, semicolon=old.semicolon)])
         return Plan(item, rewrite_register, False)
@@ -587,7 +552,7 @@ class _Fixer:
             inner = self.strip_trainable(old.value)
             if inner is None:
                 inner = old.value
-            wrapped = cst.Call(_nn_attr(nn, "Parameter"), [cst.Arg(_unparenthesized(inner))])
+            wrapped = cst.Call(_nn_attr(nn, tn.NN_PARAMETER), [cst.Arg(_unparenthesized(inner))])
             return statement.with_changes(body=[old.with_changes(value=_keep_parens(old.value, wrapped))])
         return Plan(item, rewrite, True)
 
@@ -607,10 +572,10 @@ class _Fixer:
         if isinstance(func, cst.Attribute) and qualname not in factories:
             method = func.attr.value
             receiver = func.value
-            if method == "requires_grad_":
+            if method == tn.REQUIRES_GRAD_METHOD:
                 flag = node.args[0] if node.args else None
                 if flag is None or (len(node.args) == 1 and is_true(flag.value) and not flag.star
-                                    and (flag.keyword is None or flag.keyword.value == "requires_grad")):
+                                    and (flag.keyword is None or flag.keyword.value == tn.REQUIRES_GRAD_KEYWORD)):
                     return receiver
                 return None
             if method in tn.CONVERSION_METHODS:
@@ -621,7 +586,7 @@ class _Fixer:
             return None
         if qualname is None:
             return None
-        flags = [a for a in node.args if a.keyword is not None and a.keyword.value == "requires_grad"]
+        flags = [a for a in node.args if a.keyword is not None and a.keyword.value == tn.REQUIRES_GRAD_KEYWORD]
         if len(flags) != 1 or not is_true(flags[0].value) or any(a.star for a in node.args):
             return None
         if qualname in tn.TENSOR_FUNCTIONS or qualname in tn.TENSOR_CLASSES:
@@ -648,7 +613,7 @@ class _Fixer:
                 if target is not None and any(isinstance(n, cst.Name) and n.value == name for n in _walk(target)):
                     bindings.append(node)
             elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == name \
-                    and node.attr.value in ("requires_grad", "requires_grad_", "detach_"):
+                    and node.attr.value in tn.GRAD_SWITCHES:
                 return False
         if len(bindings) != 1 or not isinstance(bindings[0], cst.AssignTarget):
             return False
@@ -684,10 +649,10 @@ class _Fixer:
     # TPC003 / TPC004
 
     def plan_modules(self, item: Reported, tree: _ClassTree, assign: cst.Assign) -> Plan | None:
-        return self.plan_container(item, tree, assign, MODULE, "ModuleList", "ModuleDict")
+        return self.plan_container(item, tree, assign, MODULE, *tn.MODULE_CONTAINERS)
 
     def plan_parameters(self, item: Reported, tree: _ClassTree, assign: cst.Assign) -> Plan | None:
-        return self.plan_container(item, tree, assign, PARAMETER, "ParameterList", "ParameterDict")
+        return self.plan_container(item, tree, assign, PARAMETER, *tn.PARAMETER_CONTAINERS)
 
     def plan_container(self, item: Reported, tree: _ClassTree, assign: cst.Assign, kind: str,
                        list_class: str, dict_class: str) -> Plan | None:
@@ -700,9 +665,9 @@ class _Fixer:
             return None
         is_dict = val.container == "dict"
         torch_class = dict_class if is_dict else list_class
-        python_methods = _DICT_METHODS if is_dict else _LIST_METHODS
+        python_methods = tn.DICT_METHODS if is_dict else tn.LIST_METHODS
         used = self.methods_used(item.binding.attr) & python_methods
-        if used - _SUPPORTED[torch_class]:
+        if used - tn.CONTAINER_METHODS[torch_class]:
             return None
         value = assign.value
         if is_dict:
@@ -711,7 +676,7 @@ class _Fixer:
             if isinstance(value, cst.Dict):
                 for element in value.elements:
                     key = string_value(element.key) if isinstance(element, cst.DictElement) else None
-                    if key is None or not key or "." in key or key in _MODULE_ATTRIBUTES:
+                    if key is None or not key or "." in key or key in tn.MODULE_ATTRIBUTES:
                         return None
             elif not (isinstance(value, cst.Name) and self.local_is_private(tree, item.binding.statement, value.value)):
                 return None
@@ -766,7 +731,8 @@ class _Fixer:
             return None
         data = next((a for a in inner.args if a.keyword is None), None)
         if data is None:
-            data = next((a for a in inner.args if a.keyword is not None and a.keyword.value == "data"), None)
+            data = next((a for a in inner.args
+                         if a.keyword is not None and a.keyword.value == tn.PARAMETER_DATA_KEYWORD), None)
         if data is None:
             return None
         moved = cst.Call(
@@ -825,7 +791,7 @@ def _other_bindings(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
         elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-            names.update({"nn", "torch"})
+            names.update(name for name, _, _ in tn.NN_IMPORTS)
     return names
 
 
@@ -935,12 +901,12 @@ def _sets_requires_grad(statement: cst.CSTNode, self_name: str, attr: str) -> bo
     small = statement.body[0]
     if isinstance(small, cst.Assign) and len(small.targets) == 1 and is_true(small.value):
         target = small.targets[0].target
-        return isinstance(target, cst.Attribute) and target.attr.value == "requires_grad" \
+        return isinstance(target, cst.Attribute) and target.attr.value == tn.REQUIRES_GRAD_ATTRIBUTE \
             and _is_self_attr(target.value, self_name, attr)
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         call = small.value
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_" \
+        if isinstance(func, cst.Attribute) and func.attr.value == tn.REQUIRES_GRAD_METHOD \
                 and _is_self_attr(func.value, self_name, attr):
             return not call.args or (len(call.args) == 1 and is_true(call.args[0].value))
     return False
