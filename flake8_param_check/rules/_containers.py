@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import CONTAINER, Val
+from typing import TYPE_CHECKING
+
+from ._base import core
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding, Val
+
+CONTAINER_FIELDS = (
+    "`{attr}` is the attribute's name; `{container}` is `list`, `tuple` or `dict`, and `{fix}` "
+    "the matching `nn` container."
+)
 
 
 def unregistered_leaves(binding: Binding) -> list[Val] | None:
-    """The values inside a plain list/tuple/dict stored on ``self`` in the init scope that
-    nothing else registers; ``None`` when the binding is not such a container."""
+    """The values inside a plain list/tuple/dict stored on ``self`` that nothing else registers;
+    ``None`` when the binding is not such a container."""
     value = binding.value
-    if not binding.in_init or value is None or value.kind != CONTAINER or value.consumed:
+    if value is None or value.kind != core.CONTAINER or value.consumed:
         return None
     if binding.registered_before:
         return None

@@ -8,17 +8,53 @@ fine; so is a tensor that ``__init__`` later re-wraps as a Parameter or deletes 
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import TENSOR
+from typing import TYPE_CHECKING
+
+from ._base import Scope, core
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding
 
 CODE = "TPC001"
+NAME = "unregistered-tensor"
+MESSAGE = (
+    "tensor 'self.{attr}' is not registered: it is left behind by .to()/.cuda() and "
+    "missing from state_dict(); use self.register_buffer('{attr}', ..., persistent=False), "
+    "or nn.Parameter if it is meant to be trained"
+)
+SUMMARY = "A plain tensor stored on self in __init__ is invisible to the Module."
+SCOPE = Scope.INIT
+#: After TPC005 and TPC002: a tensor that requires grad, or a converted Parameter, is reported as such.
+PRIORITY = 30
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if binding.in_init and value is not None and value.kind == TENSOR and not binding.registered_before:
+    if value is not None and value.kind == core.TENSOR and not binding.registered_before:
         return {}
     return None
+
+
+WHY = (
+    "`nn.Module` only tracks Parameters, buffers and submodules; a tensor assigned to a plain "
+    "attribute is invisible to it.  `model.to(device)`, `.cuda()` and `.half()` leave it where "
+    "it was, so the first forward pass on the GPU fails with *Expected all tensors to be on the "
+    "same device* (or silently mixes dtypes).  `state_dict()` does not contain it, so a "
+    "checkpoint does not save it and `load_state_dict()` cannot restore it.  Under "
+    "`DistributedDataParallel` it is not broadcast from rank 0 like buffers are, so replicas can "
+    "drift apart."
+)
+
+FIX_TEXT = (
+    "`--fix` registers the tensor as a buffer: `self.x = t` becomes "
+    "`self.register_buffer(\"x\", t, persistent=False)`, or `self.x = nn.Buffer(t, "
+    "persistent=False)` with `--buffer-style nn.Buffer` (PyTorch 2.5 or later).  "
+    "`persistent=False` keeps the keys of `state_dict()` as they were, so existing checkpoints "
+    "still load; drop it when the tensor should be saved, or use `nn.Parameter` when it is meant "
+    "to be trained."
+)
+
+FIELDS_TEXT = "`{attr}` is the attribute's name."
 
 
 VALID = [

@@ -6,17 +6,49 @@ A tensor with ``requires_grad=True`` stored on ``self`` in any method, but not w
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import TENSOR
+from typing import TYPE_CHECKING
+
+from ._base import Scope, core
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding
 
 CODE = "TPC002"
+NAME = "trainable-raw-tensor"
+MESSAGE = (
+    "tensor 'self.{attr}' has requires_grad=True but is not an nn.Parameter: it is not in "
+    "parameters(), so no optimizer updates it; wrap it in nn.Parameter(...)"
+)
+SUMMARY = "A tensor that requires grad stored on self is never trained."
+SCOPE = Scope.EVERY_METHOD
+#: Before TPC001: a tensor meant to be trained wants a Parameter, not a buffer.
+PRIORITY = 20
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if value is not None and value.kind == TENSOR and value.trainable and not binding.registered_before:
+    if value is not None and value.kind == core.TENSOR and value.trainable and not binding.registered_before:
         return {}
     return None
+
+
+WHY = (
+    "`requires_grad=True` makes autograd compute a gradient for the tensor, but "
+    "`model.parameters()` only yields `nn.Parameter`s.  The optimizer, built from "
+    "`model.parameters()`, never sees the tensor: it keeps its initial value forever while the "
+    "loss curve suggests the model is training.  It is also missing from `state_dict()`, is not "
+    "moved by `.to()`, and `DistributedDataParallel` does not all-reduce its gradient."
+)
+
+FIX_TEXT = (
+    "`--fix` wraps the value in `nn.Parameter(...)` and removes what made it trainable: a "
+    "`requires_grad=True` argument, a `.requires_grad_()` call or a "
+    "`torch.autograd.Variable(..., requires_grad=True)` wrapper, also when a conversion such as "
+    "`.to(dev)` follows, when the value comes from a local bound just before, or when a "
+    "`self.x.requires_grad = True` / `self.x.requires_grad_()` follows in the same block."
+)
+
+FIELDS_TEXT = "`{attr}` is the attribute's name."
 
 
 VALID = [

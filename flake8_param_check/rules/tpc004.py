@@ -7,20 +7,49 @@ registered: Parameters are not trained, tensors are not moved by ``.to()`` nor s
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import MODULE, TENSOR_LIKE
-from ._containers import message_fields, unregistered_leaves
+from typing import TYPE_CHECKING
+
+from .. import torch_names as tn
+from ._base import Scope, core
+from ._containers import CONTAINER_FIELDS, message_fields, unregistered_leaves
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding
 
 CODE = "TPC004"
+NAME = "plain-container-of-tensors"
+MESSAGE = (
+    "'self.{attr}' is a plain {container} of tensors or Parameters: they are not registered; "
+    "use nn.{fix} or register each as a buffer"
+)
+SUMMARY = "Parameters or tensors kept in a Python list, tuple or dict are not registered."
+SCOPE = Scope.INIT
+PRIORITY = 50
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     leaves = unregistered_leaves(binding)
-    if not leaves or any(leaf.kind == MODULE for leaf in leaves):
+    if not leaves or any(leaf.kind == core.MODULE for leaf in leaves):
         return None
-    if any(leaf.kind in TENSOR_LIKE for leaf in leaves):
-        return message_fields(binding, "ParameterList", "ParameterDict")
+    if any(leaf.kind in core.TENSOR_LIKE for leaf in leaves):
+        return message_fields(binding, *tn.PARAMETER_CONTAINERS)
     return None
+
+
+WHY = (
+    "Parameters inside a Python list, tuple or dict are not registered: `model.parameters()` "
+    "skips them, so no optimizer updates them, and `state_dict()` does not save them.  Plain "
+    "tensors in such a container are not moved by `.to(device)` and not saved either.  "
+    "`DistributedDataParallel` neither broadcasts them nor all-reduces their gradients."
+)
+
+FIX_TEXT = (
+    "`--fix` wraps a container that holds Parameters only: `nn.ParameterList(...)` or "
+    "`nn.ParameterDict(...)`.  A container of plain tensors is left as it is (each tensor wants "
+    "a buffer of its own, and their names are a design decision)."
+)
+
+FIELDS_TEXT = CONTAINER_FIELDS
 
 
 VALID = [

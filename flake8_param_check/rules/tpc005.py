@@ -7,17 +7,49 @@ tensor first, then wrap it: ``nn.Parameter(t.cuda())``.
 
 from __future__ import annotations
 
-from ..checker import Binding
-from ..inference import TENSOR
+from typing import TYPE_CHECKING
+
+from ._base import Scope, core
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding
 
 CODE = "TPC005"
+NAME = "converted-parameter"
+MESSAGE = (
+    "'self.{attr}' is nn.Parameter(...).{method}(...), which returns a plain tensor, not a "
+    "Parameter; convert first: nn.Parameter(t.{method}(...))"
+)
+SUMMARY = "Converting a Parameter returns a plain tensor."
+SCOPE = Scope.EVERY_METHOD
+#: First: what the statement meant to store is a Parameter; the cure is to convert first.
+PRIORITY = 10
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if value is not None and value.kind == TENSOR and value.converted and not binding.registered_before:
+    if value is not None and value.kind == core.TENSOR and value.converted and not binding.registered_before:
         return {"method": value.converted}
     return None
+
+
+WHY = (
+    "Conversion methods (`.to()`, `.cuda()`, `.double()`, `.half()`...) return a new tensor, "
+    "and that tensor is a plain one: what lands on `self` is not a Parameter, so it is not in "
+    "`model.parameters()` (never trained) nor in `state_dict()` (never saved); a trainable "
+    "Parameter even comes out as a non-leaf tensor whose `.grad` stays `None`.  "
+    "The bug hides where the code was written: "
+    "when the conversion changes nothing (`.to(\"cpu\")` on a CPU tensor) torch returns the "
+    "Parameter itself, so the model trains on the CPU and breaks only on the GPU."
+)
+
+FIX_TEXT = (
+    "`--fix` moves the conversion inside the Parameter: `nn.Parameter(t).to(d)` becomes "
+    "`nn.Parameter(t.to(d))`, keeping the Parameter's own arguments.  A Parameter converted "
+    "through a local (`p = nn.Parameter(t); self.h = p.half()`) is left as it is."
+)
+
+FIELDS_TEXT = "`{attr}` is the attribute's name; `{method}` is the conversion method."
 
 
 VALID = [
