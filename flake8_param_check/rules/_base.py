@@ -2,9 +2,9 @@
 
 A rule module is read whenever the codes are (:mod:`..codes`, and so the flake8 plugin's start),
 and a run over code that never reaches torch must not import libcst.  So at module level a rule
-imports only this module, :mod:`..torch_names` and names for type checking; its check reaches
-libcst (:data:`cst`) and the analysis core (:data:`core`, that is :mod:`._core`) through objects
-that import them on first use.
+imports only this module, :mod:`..torch_names` and names for type checking; its check and its fix
+planner reach libcst (:data:`cst`), the analysis core (:data:`core`, that is :mod:`._core`) and the
+fix toolkit (:data:`kit`, that is :mod:`._fixkit`) through objects that import them on first use.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ class Scope(Enum):
         return self is not Scope.INIT or binding.in_init
 
 
-#: What every rule module defines.
+#: What every rule module defines.  A rule the fixer leaves alone has ``plan_fix = None`` and
+#: ``FIXES = []``.
 REQUIRED: dict[str, str] = {
     "CODE": "the code, ``TPCnnn``",
     "NAME": "the code's name, in kebab case",
@@ -39,6 +40,7 @@ REQUIRED: dict[str, str] = {
     "SCOPE": "a :class:`Scope`",
     "PRIORITY": "an int: rules are tried lowest first, and the first that fires is reported",
     "check": "``check(binding)``: the message fields (without ``attr``) when the rule fires, else None",
+    "plan_fix": "``plan_fix(site)``: a ``Plan`` or None to leave it (see :mod:`._fixkit`); None: no fix",
     "WHY": "why the bug matters (Markdown, for the docs)",
     "FIX_TEXT": "what ``--fix`` does (Markdown, for the docs)",
     "FIELDS_TEXT": "what the message's fields are (Markdown, for the docs)",
@@ -67,6 +69,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
 
     from . import _core as core
+    from . import _fixkit as kit
 else:
     cst = Lazy("libcst")
     core = Lazy(f"{__package__}._core")
+    kit = Lazy(f"{__package__}._fixkit")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._base import Scope, core
+from .. import torch_names as tn
+from ._base import Scope, core, cst, kit
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Binding
+    from ._fixkit import FixSite, Plan
 
 CODE = "TPC001"
 NAME = "unregistered-tensor"
@@ -33,6 +35,44 @@ def check(binding: Binding) -> dict[str, str] | None:
     if value is not None and value.kind == core.TENSOR and not binding.registered_before:
         return {}
     return None
+
+
+def plan_fix(site: FixSite) -> Plan | None:
+    """``self.x = t`` -> ``self.register_buffer("x", t, persistent=False)``, or with the
+    ``nn.Buffer`` style ``self.x = nn.Buffer(t, persistent=False)``."""
+    attr = site.attr
+    if attr in tn.MODULE_ATTRIBUTES or site.class_defines(attr):
+        return None
+    for other in site.other_bindings():
+        # Later updates elsewhere are fine while they store tensors (they update the buffer).
+        if other is None or other.in_init or other.value is None or other.value.kind not in core.TENSOR_LIKE:
+            return None
+    if site.base_bindings(init_too=True):  # a plain attribute first: register_buffer refuses
+        return None
+    self_name = site.self_name
+    if self_name is None:
+        return None
+    if site.settings.buffer_style == "nn.Buffer":
+        return site.plan(_nn_buffer, needs_nn=True)
+
+    def register(statement: cst.SimpleStatementLine, nn: cst.BaseExpression) -> cst.SimpleStatementLine:
+        old = statement.body[0]
+        assert isinstance(old, cst.Assign)
+        name = cst.SimpleString(f'"{attr}"')
+        call = cst.Call(
+            cst.Attribute(cst.Name(self_name), cst.Name(tn.REGISTER_BUFFER)),
+            [cst.Arg(name), cst.Arg(old.value), kit.keyword_arg(tn.PERSISTENT_KEYWORD, "False")],
+        )
+        return statement.with_changes(body=[cst.Expr(call, semicolon=old.semicolon)])
+    return site.plan(register, needs_nn=False)
+
+
+def _nn_buffer(statement: cst.SimpleStatementLine, nn: cst.BaseExpression) -> cst.SimpleStatementLine:
+    old = statement.body[0]
+    assert isinstance(old, cst.Assign)
+    args = [cst.Arg(kit.unparenthesized(old.value)), kit.keyword_arg(tn.PERSISTENT_KEYWORD, "False")]
+    value = cst.Call(kit.nn_attr(nn, tn.NN_BUFFER), args)
+    return statement.with_changes(body=[old.with_changes(value=kit.keep_parens(old.value, value))])
 
 
 WHY = (

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from .. import torch_names as tn
 from ._base import Scope, core
-from ._containers import CONTAINER_FIELDS, message_fields, unregistered_leaves
+from ._containers import CONTAINER_FIELDS, message_fields, plan_container, unregistered_leaves
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Binding
+    from ._fixkit import FixSite, Plan
 
 CODE = "TPC003"
 NAME = "plain-container-of-modules"
@@ -33,6 +34,10 @@ def check(binding: Binding) -> dict[str, str] | None:
     if leaves and any(leaf.kind == core.MODULE for leaf in leaves):
         return message_fields(binding, *tn.MODULE_CONTAINERS)
     return None
+
+
+def plan_fix(site: FixSite) -> Plan | None:
+    return plan_container(site, core.MODULE, *tn.MODULE_CONTAINERS)
 
 
 WHY = (

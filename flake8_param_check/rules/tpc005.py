@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._base import Scope, core
+from .. import torch_names as tn
+from ._base import Scope, core, cst, kit
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Binding
+    from ._fixkit import FixSite, Plan
 
 CODE = "TPC005"
 NAME = "converted-parameter"
@@ -31,6 +33,50 @@ def check(binding: Binding) -> dict[str, str] | None:
     if value is not None and value.kind == core.TENSOR and value.converted and not binding.registered_before:
         return {"method": value.converted}
     return None
+
+
+def plan_fix(site: FixSite) -> Plan | None:
+    """``nn.Parameter(t).to(d)`` -> ``nn.Parameter(t.to(d))``."""
+    if site.other_bindings() or site.base_bindings(init_too=False):
+        return None
+    method = site.binding.value.converted if site.binding.value else None
+    if _move_conversion(site, site.assign.value, method) is None:
+        return None
+
+    def rewrite(statement: cst.SimpleStatementLine, nn: cst.BaseExpression) -> cst.SimpleStatementLine:
+        old = statement.body[0]
+        assert isinstance(old, cst.Assign)
+        new = _move_conversion(site, old.value, method)
+        assert new is not None
+        return statement.with_changes(body=[old.with_changes(value=new)])
+    return site.plan(rewrite, needs_nn=False)
+
+
+def _move_conversion(site: FixSite, node: cst.BaseExpression,
+                     method: str | None) -> cst.BaseExpression | None:
+    """``nn.Parameter(t, ...).m(args)`` -> ``nn.Parameter(t.m(args), ...)``."""
+    if method is None or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return None
+    func = node.func
+    inner = func.value
+    if func.attr.value != method or not isinstance(inner, cst.Call) or inner.lpar:
+        return None
+    if site.qualified(inner.func) not in tn.PARAMETER_CLASSES or any(a.star for a in inner.args):
+        return None
+    data = next((a for a in inner.args if a.keyword is None), None)
+    if data is None:
+        data = next((a for a in inner.args
+                     if a.keyword is not None and a.keyword.value == tn.PARAMETER_DATA_KEYWORD), None)
+    if data is None:
+        return None
+    moved = cst.Call(
+        func.with_changes(value=kit.atom(data.value)),
+        node.args,
+        whitespace_after_func=node.whitespace_after_func,
+        whitespace_before_args=node.whitespace_before_args,
+    )
+    args = [a.with_changes(value=moved) if a is data else a for a in inner.args]
+    return inner.with_changes(args=args, lpar=node.lpar, rpar=node.rpar)
 
 
 WHY = (
