@@ -40,7 +40,7 @@ REQUIRED: dict[str, str] = {
     "SCOPE": "a :class:`Scope`",
     "PRIORITY": "an int: rules are tried lowest first, and the first that fires is reported",
     "check": "``check(binding)``: the message fields (without ``attr``) when the rule fires, else None",
-    "plan_fix": "``plan_fix(site)``: a ``Plan`` or None to leave it (see :mod:`._fixkit`); None: no fix",
+    "plan_fix": "``plan_fix(site)``: a ``Plan``, or None to leave the finding (see :mod:`._fixkit`)",
     "WHY": "why the bug matters (Markdown, for the docs)",
     "FIX_TEXT": "what ``--fix`` does (Markdown, for the docs)",
     "FIELDS_TEXT": "what the message's fields are (Markdown, for the docs)",
@@ -57,6 +57,8 @@ class Lazy:
         self._module = module
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # ``_module`` before ``__init__`` (a copy), dunder probes
+            raise AttributeError(name)
         value = getattr(importlib.import_module(self._module), name)
         setattr(self, name, value)  # the next look-up does not come here
         return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..analysis import Detailed, Reported, analyze_detailed
+from ..analysis import Reported, analyze_detailed
 from ..checker import Binding, ClassSummary
 from ..inference import CONTAINER, MODULE, PARAMETER, TENSOR, TENSOR_LIKE, Val, dotted, is_true, string_value
 
@@ -18,6 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..index import Span  # noqa: F401 - for annotations
 
 __all__ = [
-    "CONTAINER", "MODULE", "PARAMETER", "TENSOR", "TENSOR_LIKE", "Binding", "ClassSummary", "Detailed",
-    "Reported", "Val", "analyze_detailed", "dotted", "is_true", "string_value",
+    "CONTAINER", "MODULE", "PARAMETER", "TENSOR", "TENSOR_LIKE", "Binding", "ClassSummary", "Reported", "Val",
+    "analyze_detailed", "dotted", "is_true", "string_value",
 ]
