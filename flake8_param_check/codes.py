@@ -1,12 +1,16 @@
-"""Every code the tool reports, defined once.
+"""Every code the tool reports, derived from the rule modules.
 
-The flake8 plugin, the CLI, the fixer, the docs and the tests all read this table.
-A message is a ``str.format`` template; ``{attr}`` is the attribute's name.
+The flake8 plugin, the CLI, the fixer, the docs and the tests all read this table; each rule
+module (:mod:`.rules`) declares its code, name, message and summary.  A message is a
+``str.format`` template; ``{attr}`` is the attribute's name.  :data:`INCOMPLETE` is not a rule:
+it says that a file could not be fully analysed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .rules import RULES
 
 
 @dataclass(frozen=True)
@@ -20,51 +24,25 @@ class Code:
         return f"{self.code} {self.template.format(**fields)}"
 
 
+#: One per rule, in the order of their codes.
 CODES: dict[str, Code] = {
-    c.code: c
-    for c in (
-        Code(
-            "TPC001",
-            "unregistered-tensor",
-            "tensor 'self.{attr}' is not registered: it is left behind by .to()/.cuda() and "
-            "missing from state_dict(); use self.register_buffer('{attr}', ..., persistent=False), "
-            "or nn.Parameter if it is meant to be trained",
-            "A plain tensor stored on self in __init__ is invisible to the Module.",
-        ),
-        Code(
-            "TPC002",
-            "trainable-raw-tensor",
-            "tensor 'self.{attr}' has requires_grad=True but is not an nn.Parameter: it is not in "
-            "parameters(), so no optimizer updates it; wrap it in nn.Parameter(...)",
-            "A tensor that requires grad stored on self is never trained.",
-        ),
-        Code(
-            "TPC003",
-            "plain-container-of-modules",
-            "'self.{attr}' is a plain {container} of modules: their parameters are not registered; "
-            "use nn.{fix}",
-            "Layers kept in a Python list, tuple or dict are not registered.",
-        ),
-        Code(
-            "TPC004",
-            "plain-container-of-tensors",
-            "'self.{attr}' is a plain {container} of tensors or Parameters: they are not registered; "
-            "use nn.{fix} or register each as a buffer",
-            "Parameters or tensors kept in a Python list, tuple or dict are not registered.",
-        ),
-        Code(
-            "TPC005",
-            "converted-parameter",
-            "'self.{attr}' is nn.Parameter(...).{method}(...), which returns a plain tensor, not a "
-            "Parameter; convert first: nn.Parameter(t.{method}(...))",
-            "Converting a Parameter returns a plain tensor.",
-        ),
-    )
+    rule.CODE: Code(rule.CODE, rule.NAME, rule.MESSAGE, rule.SUMMARY)
+    for rule in sorted(RULES, key=lambda rule: rule.CODE)
 }
 
-ALL_CODES: tuple[str, ...] = tuple(CODES)
+#: The file's analysis stopped or left a part out (``{reason}`` says why): findings may be missing.
+INCOMPLETE = Code(
+    "TPC900",
+    "analysis-incomplete",
+    "flake8-param-check could not fully analyse this file: {reason}",
+    "A file that could not be fully analysed may hold findings that are not reported.",
+)
+
+#: Every code the tool can report: the rules' and :data:`INCOMPLETE`.
+ALL_CODES: tuple[str, ...] = (*CODES, INCOMPLETE.code)
 
 
 def message(code: str, **fields: str) -> str:
     """The full text flake8 prints after the position: ``TPC001 tensor 'self.x' ...``."""
-    return CODES[code].message(**fields)
+    spec = INCOMPLETE if code == INCOMPLETE.code else CODES[code]
+    return spec.message(**fields)

@@ -113,7 +113,7 @@ def method(receiver: Kind, name: str, has_args: bool = True,
         return Method.TENSOR_OR_TENSORS
     if not tn.method_may_give_tensor(name):
         return None
-    if name == tn.REQUIRES_GRAD + "_":
+    if name == tn.REQUIRES_GRAD_METHOD:
         return Method.SELF_TRAINABLE
     if tn.is_inplace_method(name):
         return Method.SELF

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .effects import ANY_FILL_METHOD
-from .torch_names import REQUIRES_GRAD
+from .torch_names import REQUIRES_GRAD_ATTRIBUTE, REQUIRES_GRAD_METHOD
 from .imports import ImportTable, dotted_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -249,7 +249,7 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
             for target in node.targets:
                 _note_target(target, node.value, method)
                 if _is_true(node.value):
-                    _note_trainable(target, REQUIRES_GRAD, method)
+                    _note_trainable(target, REQUIRES_GRAD_ATTRIBUTE, method)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 _note_target(node.target, node.value, method)
@@ -267,7 +267,7 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
             if not call.args or _is_true(call.args[0]):
-                _note_trainable(call.func, REQUIRES_GRAD + "_", method)
+                _note_trainable(call.func, REQUIRES_GRAD_METHOD, method)
             if isinstance(call.func, ast.Attribute) and call.func.attr in ANY_FILL_METHOD:
                 key = _container_key(call.func.value, method)
                 if key is not None:

@@ -443,7 +443,7 @@ class Walker:
         if attr is not None:
             assert isinstance(target, cst.Attribute)
             self.on_self_assign(frame, attr, target, value, statement, single, value_node)
-        elif isinstance(target, cst.Attribute) and target.attr.value == tn.REQUIRES_GRAD:
+        elif isinstance(target, cst.Attribute) and target.attr.value == tn.REQUIRES_GRAD_ATTRIBUTE:
             owner = self.eval(target.value, frame)
             if owner is not None and owner.kind is Kind.TENSOR:
                 owner.trainable = is_true(value_node)
@@ -710,7 +710,7 @@ class Walker:
         effect = effects.call(qualname, self.resolver.module_bases)
         first = args[0] if args else None
         if effect is effects.Call.TENSOR:
-            requires_grad = keyword(call, tn.REQUIRES_GRAD)
+            requires_grad = keyword(call, tn.REQUIRES_GRAD_KEYWORD)
             made = tensor(trainable=requires_grad is not None and is_true(requires_grad.value))
             made.float32 = self.makes_float32(qualname, call, first)
             return made

@@ -127,7 +127,8 @@ VARIABLE_CLASSES: frozenset[str] = frozenset(
 )
 
 #: ``self.<method>(name, ...)`` calls that register ``name`` on the Module.
-REGISTER_BUFFER_METHODS: frozenset[str] = frozenset({"register_buffer"})
+REGISTER_BUFFER = "register_buffer"
+REGISTER_BUFFER_METHODS: frozenset[str] = frozenset({REGISTER_BUFFER})
 REGISTER_PARAMETER_METHODS: frozenset[str] = frozenset({"register_parameter"})
 REGISTER_MODULE_METHODS: frozenset[str] = frozenset({"add_module", "register_module"})
 #: torchmetrics' ``Metric.add_state`` keeps the state itself: treat it as registering.
@@ -505,6 +506,74 @@ STATE_WORDS: tuple[str, ...] = _words(
     | {"register_"}  # any register_* method, kept wide on purpose
 )
 
-#: Words in an annotation that may name a tensor or a Parameter (``Tensor``, ``nn.Parameter``,
-#: ``Optional["torch.FloatTensor"]``): the cheap stand-in for resolving the annotation.
-ANNOTATION_WORDS: tuple[str, ...] = _words(_last_names(TENSOR_ANNOTATIONS) | _last_names(PARAMETER_CLASSES))
+
+# --- What the fixer writes, and what it must respect ------------------------------------------
+
+#: Where a name for ``torch.nn`` comes from: (what an imported name is bound to, the expression
+#: made of that name), in order of preference.
+NN_SPELLINGS: tuple[tuple[str, str], ...] = (("torch.nn", "{name}"), ("torch", "{name}.nn"))
+#: When the file has no name for ``torch.nn``: (the name an import binds, the import line, the
+#: expression for ``torch.nn``), in order of preference; the first name is also the one preferred
+#: among several names bound to ``torch.nn``.
+NN_IMPORTS: tuple[tuple[str, str, str], ...] = (
+    ("nn", "from torch import nn", "nn"),
+    ("torch", "import torch", "torch.nn"),
+)
+
+#: The ``torch.nn`` classes a fix wraps a value in (``nn.Parameter(t)``, ``nn.Buffer(t, ...)``).
+NN_PARAMETER = "Parameter"
+NN_BUFFER = "Buffer"
+#: ``register_buffer(name, t, persistent=False)`` / ``nn.Buffer(t, persistent=False)``: a buffer
+#: that stays out of ``state_dict()``, so existing checkpoints still load.
+PERSISTENT_KEYWORD = "persistent"
+#: ``nn.Parameter``'s keyword for the tensor it wraps.
+PARAMETER_DATA_KEYWORD = "data"
+
+#: What makes a tensor require grad: the keyword of factories and ``Variable``, the in-place
+#: method and the attribute.
+REQUIRES_GRAD_KEYWORD = REQUIRES_GRAD
+REQUIRES_GRAD_METHOD = REQUIRES_GRAD + "_"
+REQUIRES_GRAD_ATTRIBUTE = REQUIRES_GRAD
+#: A tensor's attributes that change whether it requires grad.
+GRAD_SWITCHES: frozenset[str] = frozenset({"requires_grad", "requires_grad_", "detach_"})
+
+#: The containers that register what they hold: (for a list or a tuple, for a dict).
+MODULE_CONTAINERS: tuple[str, str] = ("ModuleList", "ModuleDict")
+PARAMETER_CONTAINERS: tuple[str, str] = ("ParameterList", "ParameterDict")
+
+#: The methods of Python's list and dict (someone calling one on the attribute must still find it).
+LIST_METHODS: frozenset[str] = frozenset(
+    "append extend insert remove pop clear index count sort reverse copy".split()
+)
+DICT_METHODS: frozenset[str] = frozenset(
+    "clear copy fromkeys get items keys pop popitem setdefault update values".split()
+)
+#: What each torch container keeps of the Python container's methods.
+CONTAINER_METHODS: dict[str, frozenset[str]] = {
+    "ModuleList": frozenset({"append", "extend", "insert", "pop"}),
+    "ParameterList": frozenset({"append", "extend"}),
+    "ModuleDict": frozenset({"clear", "items", "keys", "pop", "update", "values"}),
+    "ParameterDict": DICT_METHODS,
+}
+
+#: Names an ``nn.Module`` (or a ModuleDict/ParameterDict) already has: ``register_buffer`` and
+#: ``add_module`` refuse them ("attribute already exists").
+MODULE_ATTRIBUTES: frozenset[str] = frozenset(
+    """
+    training dump_patches call_super_init forward register_buffer register_parameter add_module
+    register_module get_submodule set_submodule get_parameter get_buffer get_extra_state
+    set_extra_state apply cuda ipu xpu mtia cpu type float double half bfloat16 to_empty to
+    register_full_backward_pre_hook register_backward_hook register_full_backward_hook
+    register_forward_pre_hook register_forward_hook register_state_dict_post_hook
+    register_state_dict_pre_hook state_dict register_load_state_dict_pre_hook
+    register_load_state_dict_post_hook load_state_dict parameters named_parameters buffers
+    named_buffers children named_children modules named_modules train eval requires_grad_
+    zero_grad share_memory extra_repr compile keys items values update pop clear get setdefault
+    popitem copy fromkeys append extend insert
+    _parameters _buffers _modules _non_persistent_buffers_set _version _backward_pre_hooks
+    _backward_hooks _is_full_backward_hook _forward_hooks _forward_hooks_with_kwargs
+    _forward_hooks_always_called _forward_pre_hooks _forward_pre_hooks_with_kwargs
+    _state_dict_hooks _state_dict_pre_hooks _load_state_dict_pre_hooks _load_state_dict_post_hooks
+    _compiled_call_impl _apply _call_impl _keys _size_limit
+    """.split()
+)

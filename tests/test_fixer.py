@@ -496,3 +496,63 @@ def test_code_that_cannot_hold_a_module_is_left_alone_without_error(tmp_path) ->
     for where in (None, str(path)):
         result = fix_source(source, path=where)
         assert (result.source, result.error, result.changed) == (source, None, False)
+
+
+# --- dispatch through the rules ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.CODE)
+def test_a_rule_with_fix_examples_has_a_planner(rule) -> None:
+    assert (rule.plan_fix is not None) == bool(rule.FIXES), rule.CODE
+    assert rule.plan_fix is None or callable(rule.plan_fix)
+
+
+def test_the_fixer_asks_the_rule_of_the_finding(monkeypatch) -> None:
+    from flake8_param_check.rules import BY_CODE
+
+    source = HEADER + src(
+        """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.pe = torch.zeros(3)
+        """
+    )
+    assert fix_source(source).fixed
+    asked = []
+    monkeypatch.setattr(BY_CODE["TPC001"], "plan_fix", lambda site: asked.append(site.attr))
+    result = fix_source(source)
+    assert asked == ["pe"] and result.source == source and [f.code for f in result.unfixed] == ["TPC001"]
+    monkeypatch.setattr(BY_CODE["TPC001"], "plan_fix", None)
+    assert [f.code for f in fix_source(source).unfixed] == ["TPC001"]
+
+
+def test_no_code_is_named_outside_the_rules() -> None:
+    """The fixer's driver and toolkit name no code: each rule brings its own planner."""
+    import re
+    from pathlib import Path
+
+    import flake8_param_check.fixer
+    import flake8_param_check.rules._fixkit
+
+    for module in (flake8_param_check.fixer, flake8_param_check.rules._fixkit):
+        code = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        strings = [n.value for n in ast.walk(code) if isinstance(n, ast.Constant)]
+        named = [s for s in strings if isinstance(s, str) and re.fullmatch(r"TPC\d{3}", s)]
+        assert named == [], module.__name__
+
+
+def test_no_class_or_function_of_the_fixer_or_the_rules_is_over_300_lines() -> None:
+    from pathlib import Path
+
+    import flake8_param_check.codes
+    import flake8_param_check.fixer
+    import flake8_param_check.rules
+
+    package = Path(flake8_param_check.rules.__file__).parent
+    files = [*package.glob("*.py")]
+    files += [Path(module.__file__) for module in (flake8_param_check.fixer, flake8_param_check.codes)]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno < 300, f"{path.name}: {node.name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,51 @@ def test_flake8_reports_the_same(tmp_path: Path) -> None:
         reported.add((Path(path).name, int(row), int(col), code))
     assert reported == expected
     assert reported, "the examples must produce findings"
+
+
+# -- what a rule module declares -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.CODE)
+def test_rule_module_declares_every_field(rule) -> None:  # type: ignore[no-untyped-def]
+    from flake8_param_check.rules._base import REQUIRED, Scope
+
+    missing = [name for name in REQUIRED if not hasattr(rule, name)]
+    assert missing == [], f"{rule.__name__} does not declare {missing}"
+    assert re.fullmatch(r"TPC\d{3}", rule.CODE) and rule.__name__.endswith("." + rule.CODE.lower())
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.NAME)
+    assert isinstance(rule.SCOPE, Scope)
+    assert isinstance(rule.PRIORITY, int)
+    assert callable(rule.check)
+    for text in (rule.MESSAGE, rule.SUMMARY, rule.WHY, rule.FIX_TEXT, rule.FIELDS_TEXT):
+        assert isinstance(text, str) and text.strip()
+    assert "{attr}" in rule.MESSAGE and "{attr}" in rule.FIELDS_TEXT
+    assert CODES[rule.CODE].template == rule.MESSAGE and CODES[rule.CODE].name == rule.NAME
+
+
+def test_rules_are_tried_in_the_order_of_their_priorities() -> None:
+    priorities = [rule.PRIORITY for rule in RULES]
+    assert priorities == sorted(priorities) and len(set(priorities)) == len(priorities)
+    assert [rule.CODE for rule in RULES] == ["TPC005", "TPC002", "TPC001", "TPC003", "TPC004"]
+
+
+def test_the_incomplete_analysis_code_is_known_but_not_a_rule() -> None:
+    from flake8_param_check import codes
+
+    assert codes.INCOMPLETE.code == "TPC900" and codes.INCOMPLETE.code not in CODES
+    assert codes.ALL_CODES == (*CODES, "TPC900")
+    assert codes.message("TPC900", reason="nesting too deep") == (
+        "TPC900 flake8-param-check could not fully analyse this file: nesting too deep"
+    )
+
+
+def test_reading_the_codes_imports_no_libcst() -> None:
+    """The flake8 plugin reads every rule module at start; libcst waits for a file that needs it."""
+    code = (
+        "import sys\n"
+        "import flake8_param_check.plugin, flake8_param_check.codes, flake8_param_check.rules\n"
+        "from flake8_param_check.analysis import analyze\n"
+        "analyze('import os\\nclass A(object):\\n    x = 1\\n')\n"
+        "assert 'libcst' not in sys.modules, 'libcst imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

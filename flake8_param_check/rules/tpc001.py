@@ -8,17 +8,94 @@ fine; so is a tensor that ``__init__`` later re-wraps as a Parameter or deletes 
 
 from __future__ import annotations
 
-from ..classwalk import Binding
+from typing import TYPE_CHECKING
+
+from .. import torch_names as tn
 from ..values import Kind
+from ._base import Scope, core, cst, kit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding
+    from ._fixkit import FixSite, Plan
 
 CODE = "TPC001"
+NAME = "unregistered-tensor"
+MESSAGE = (
+    "tensor 'self.{attr}' is not registered: it is left behind by .to()/.cuda() and "
+    "missing from state_dict(); use self.register_buffer('{attr}', ..., persistent=False), "
+    "or nn.Parameter if it is meant to be trained"
+)
+SUMMARY = "A plain tensor stored on self in __init__ is invisible to the Module."
+SCOPE = Scope.INIT
+#: After TPC005 and TPC002: a tensor that requires grad, or a converted Parameter, is reported as such.
+PRIORITY = 30
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     value = binding.value
-    if binding.in_init and value is not None and value.kind is Kind.TENSOR and not binding.registered_before:
+    if value is not None and value.kind is Kind.TENSOR and not binding.registered_before:
         return {}
     return None
+
+
+def plan_fix(site: FixSite) -> Plan | None:
+    """``self.x = t`` -> ``self.register_buffer("x", t, persistent=False)``, or with the
+    ``nn.Buffer`` style ``self.x = nn.Buffer(t, persistent=False)``."""
+    attr = site.attr
+    if attr in tn.MODULE_ATTRIBUTES or site.class_defines(attr):
+        return None
+    for other in site.other_bindings():
+        # Later updates elsewhere are fine while they store tensors (they update the buffer).
+        if other is None or other.in_init or other.value is None or other.value.kind not in core.TENSOR_LIKE:
+            return None
+    if site.base_bindings(init_too=True):  # a plain attribute first: register_buffer refuses
+        return None
+    self_name = site.self_name
+    if self_name is None:
+        return None
+    if site.settings.buffer_style == "nn.Buffer":
+        return site.plan(_nn_buffer, needs_nn=True)
+
+    def register(statement: cst.SimpleStatementLine, nn: cst.BaseExpression) -> cst.SimpleStatementLine:
+        old = statement.body[0]
+        assert isinstance(old, cst.Assign)
+        name = cst.SimpleString(f'"{attr}"')
+        call = cst.Call(
+            cst.Attribute(cst.Name(self_name), cst.Name(tn.REGISTER_BUFFER)),
+            [cst.Arg(name), cst.Arg(old.value), kit.keyword_arg(tn.PERSISTENT_KEYWORD, "False")],
+        )
+        return statement.with_changes(body=[cst.Expr(call, semicolon=old.semicolon)])
+    return site.plan(register, needs_nn=False)
+
+
+def _nn_buffer(statement: cst.SimpleStatementLine, nn: cst.BaseExpression) -> cst.SimpleStatementLine:
+    old = statement.body[0]
+    assert isinstance(old, cst.Assign)
+    args = [cst.Arg(kit.unparenthesized(old.value)), kit.keyword_arg(tn.PERSISTENT_KEYWORD, "False")]
+    value = cst.Call(kit.nn_attr(nn, tn.NN_BUFFER), args)
+    return statement.with_changes(body=[old.with_changes(value=kit.keep_parens(old.value, value))])
+
+
+WHY = (
+    "`nn.Module` only tracks Parameters, buffers and submodules; a tensor assigned to a plain "
+    "attribute is invisible to it.  `model.to(device)`, `.cuda()` and `.half()` leave it where "
+    "it was, so the first forward pass on the GPU fails with *Expected all tensors to be on the "
+    "same device* (or silently mixes dtypes).  `state_dict()` does not contain it, so a "
+    "checkpoint does not save it and `load_state_dict()` cannot restore it.  Under "
+    "`DistributedDataParallel` it is not broadcast from rank 0 like buffers are, so replicas can "
+    "drift apart."
+)
+
+FIX_TEXT = (
+    "`--fix` registers the tensor as a buffer: `self.x = t` becomes "
+    "`self.register_buffer(\"x\", t, persistent=False)`, or `self.x = nn.Buffer(t, "
+    "persistent=False)` with `--buffer-style nn.Buffer` (PyTorch 2.5 or later).  "
+    "`persistent=False` keeps the keys of `state_dict()` as they were, so existing checkpoints "
+    "still load; drop it when the tensor should be saved, or use `nn.Parameter` when it is meant "
+    "to be trained."
+)
+
+FIELDS_TEXT = "`{attr}` is the attribute's name."
 
 
 VALID = [

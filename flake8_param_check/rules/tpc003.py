@@ -7,18 +7,56 @@ by ``.to()``.  ``nn.ModuleList`` and ``nn.ModuleDict`` register them.
 
 from __future__ import annotations
 
-from ..classwalk import Binding
+from typing import TYPE_CHECKING
+
+from .. import torch_names as tn
 from ..values import Kind
-from ._containers import message_fields, unregistered_leaves
+from ._base import Scope, core
+from ._containers import CONTAINER_FIELDS, message_fields, plan_container, unregistered_leaves
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding
+    from ._fixkit import FixSite, Plan
 
 CODE = "TPC003"
+NAME = "plain-container-of-modules"
+MESSAGE = (
+    "'self.{attr}' is a plain {container} of modules: their parameters are not registered; "
+    "use nn.{fix}"
+)
+SUMMARY = "Layers kept in a Python list, tuple or dict are not registered."
+SCOPE = Scope.INIT
+#: Before TPC004: a container holding a module is reported as a container of modules.
+PRIORITY = 40
 
 
 def check(binding: Binding) -> dict[str, str] | None:
     leaves = unregistered_leaves(binding)
     if leaves and any(leaf.kind is Kind.MODULE for leaf in leaves):
-        return message_fields(binding, "ModuleList", "ModuleDict")
+        return message_fields(binding, *tn.MODULE_CONTAINERS)
     return None
+
+
+def plan_fix(site: FixSite) -> Plan | None:
+    return plan_container(site, core.MODULE, *tn.MODULE_CONTAINERS)
+
+
+WHY = (
+    "`nn.Module.__setattr__` registers a submodule only when the Module itself is the value.  "
+    "Layers inside a Python list, tuple or dict are not looked at: their weights are missing "
+    "from `model.parameters()` (the optimizer never trains them), from `state_dict()` (a "
+    "checkpoint silently drops them), and from `.to(device)` (they stay on the CPU).  "
+    "`model.eval()` does not reach them either, so their dropout and batch-norm layers stay in "
+    "training mode at inference time."
+)
+
+FIX_TEXT = (
+    "`--fix` wraps the container: a list, a tuple, a list comprehension or a local name becomes "
+    "`nn.ModuleList(...)`, a dict with string keys `nn.ModuleDict(...)`, `[]` becomes "
+    "`nn.ModuleList()` and `{}` becomes `nn.ModuleDict()`."
+)
+
+FIELDS_TEXT = CONTAINER_FIELDS
 
 
 VALID = [

@@ -7,11 +7,26 @@ registered: Parameters are not trained, tensors are not moved by ``.to()`` nor s
 
 from __future__ import annotations
 
-from ..classwalk import Binding
+from typing import TYPE_CHECKING
+
+from .. import torch_names as tn
 from ..values import TENSOR_LIKE, Kind
-from ._containers import message_fields, unregistered_leaves
+from ._base import Scope
+from ._containers import CONTAINER_FIELDS, message_fields, plan_container, unregistered_leaves
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Binding
+    from ._fixkit import FixSite, Plan
 
 CODE = "TPC004"
+NAME = "plain-container-of-tensors"
+MESSAGE = (
+    "'self.{attr}' is a plain {container} of tensors or Parameters: they are not registered; "
+    "use nn.{fix} or register each as a buffer"
+)
+SUMMARY = "Parameters or tensors kept in a Python list, tuple or dict are not registered."
+SCOPE = Scope.INIT
+PRIORITY = 50
 
 
 def check(binding: Binding) -> dict[str, str] | None:
@@ -19,8 +34,28 @@ def check(binding: Binding) -> dict[str, str] | None:
     if not leaves or any(leaf.kind is Kind.MODULE for leaf in leaves):
         return None
     if any(leaf.kind in TENSOR_LIKE for leaf in leaves):
-        return message_fields(binding, "ParameterList", "ParameterDict")
+        return message_fields(binding, *tn.PARAMETER_CONTAINERS)
     return None
+
+
+def plan_fix(site: FixSite) -> Plan | None:
+    return plan_container(site, Kind.PARAMETER, *tn.PARAMETER_CONTAINERS)
+
+
+WHY = (
+    "Parameters inside a Python list, tuple or dict are not registered: `model.parameters()` "
+    "skips them, so no optimizer updates them, and `state_dict()` does not save them.  Plain "
+    "tensors in such a container are not moved by `.to(device)` and not saved either.  "
+    "`DistributedDataParallel` neither broadcasts them nor all-reduces their gradients."
+)
+
+FIX_TEXT = (
+    "`--fix` wraps a container that holds Parameters only: `nn.ParameterList(...)` or "
+    "`nn.ParameterDict(...)`.  A container of plain tensors is left as it is (each tensor wants "
+    "a buffer of its own, and their names are a design decision)."
+)
+
+FIELDS_TEXT = CONTAINER_FIELDS
 
 
 VALID = [

@@ -1,0 +1,417 @@
+"""The fix toolkit: what a rule's fix planner (``plan_fix(site)``) works with.
+
+:class:`FixSite` is the statement a planner may rewrite, a plain ``self.<attr> = value`` alone on
+its line, with the questions that decide whether a rewrite is safe: other assignments of the
+attribute (in the class, its subclasses and its bases), names the class already defines, methods
+called on the attribute, whether a local handed over is used afterwards.  A planner answers with
+a :class:`Plan` (:meth:`FixSite.plan`), or ``None`` to leave the finding unfixed.  The functions at
+the end are the libcst helpers planners share.  The driver is :mod:`..fixer`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
+
+import libcst as cst
+
+from ._core import Binding, ClassSummary, dotted
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..settings import Settings
+    from ..index import ClassInfo
+    from ._core import Session, Span
+
+Rewrite = Callable[[cst.SimpleStatementLine, cst.BaseExpression], cst.SimpleStatementLine]
+
+
+class Found(Protocol):
+    """A finding as the fixer holds it (:class:`..analysis.Reported`): the finding, and the
+    binding and class it was found on."""
+
+    finding: Any
+    binding: Binding
+    summary: ClassSummary
+
+
+@dataclass
+class Plan:
+    """How to rewrite one statement.  ``rewrite(statement, nn)`` gets the statement (from
+    whichever tree holds it) and the expression naming ``torch.nn``."""
+
+    item: Found
+    rewrite: Rewrite
+    needs_nn: bool
+
+
+@dataclass
+class ClassTree:
+    """A parsed class segment, with the parent of every node (built on first need)."""
+
+    span: Span
+    module: cst.Module
+    parents: dict[int, cst.CSTNode] | None = None
+    statements: dict[int, cst.SimpleStatementLine] | None = None
+
+    def parent_map(self) -> dict[int, cst.CSTNode]:
+        if self.parents is None:
+            parents: dict[int, cst.CSTNode] = {}
+            statements: dict[int, cst.SimpleStatementLine] = {}
+            stack: list[cst.CSTNode] = [self.module]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, cst.SimpleStatementLine):
+                    statements[id(node)] = node
+                for child in node.children:
+                    parents[id(child)] = node
+                    stack.append(child)
+            self.parents, self.statements = parents, statements
+        return self.parents
+
+    def holds(self, statement: cst.CSTNode) -> bool:
+        self.parent_map()
+        assert self.statements is not None
+        return id(statement) in self.statements
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        parents = self.parent_map()
+        current = parents.get(id(node))
+        while current is not None:
+            yield current
+            current = parents.get(id(current))
+
+    def function_of(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.FunctionDef):
+                return ancestor
+        return None
+
+
+@dataclass
+class FixSite:
+    """The statement behind one finding, where a fix may rewrite it, and the questions about it."""
+
+    item: Found
+    tree: ClassTree
+    assign: cst.Assign  #: the statement's only small statement
+    settings: Settings
+    session: Session
+    source: str  #: the whole file
+
+    @classmethod
+    def at(cls, item: Found, tree: ClassTree, session: Session, settings: Settings,
+           source: str) -> FixSite | None:
+        """The site of ``item`` when a fix may rewrite its statement: a plain ``self.x = value``
+        alone on its line, in ``tree``, that does not run before ``super().__init__()``."""
+        binding = item.binding
+        statement = binding.statement
+        if not tree.holds(statement):
+            return None
+        if not binding.single or binding.rebound or not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        if len(statement.body) != 1 or not isinstance(statement.body[0], cst.Assign):
+            return None
+        assign = statement.body[0]
+        if len(assign.targets) != 1 or assign.targets[0].target is not binding.target:
+            return None
+        site = cls(item, tree, assign, settings, session, source)
+        return None if site.before_super_init() else site
+
+    def plan(self, rewrite: Rewrite, needs_nn: bool) -> Plan:
+        """Rewrite the statement with ``rewrite``; ``needs_nn``: it writes ``torch.nn``."""
+        return Plan(self.item, rewrite, needs_nn)
+
+    @property
+    def binding(self) -> Binding:
+        return self.item.binding
+
+    @property
+    def attr(self) -> str:
+        return self.item.binding.attr
+
+    @property
+    def statement(self) -> cst.SimpleStatementLine:
+        return self.item.binding.statement  # type: ignore[return-value]
+
+    @property
+    def self_name(self) -> str | None:
+        """The name ``self`` goes by in the statement (``None`` for ``a.b.attr = ...``)."""
+        value = self.item.binding.target.value
+        return value.value if isinstance(value, cst.Name) else None
+
+    # --- the attribute elsewhere ---------------------------------------------------------------
+
+    def other_bindings(self) -> list[Binding | None]:
+        """Other assignments of the attribute: in this class and in subclasses of it in the file
+        (``None`` for a class that could not be walked)."""
+        binding = self.item.binding
+
+        def others(bindings: list[Binding]) -> list[Binding]:
+            # Only each class's own statements: a base ``__init__`` that the walk ran through
+            # ``super().__init__()`` is the base's (see base_bindings).
+            return [b for b in bindings
+                    if b.own and b.attr == binding.attr and b.statement is not binding.statement]
+
+        found: list[Binding | None] = list(others(self.item.summary.bindings))
+        info = self.item.summary.info
+        for other in self.session.symbols.index.classes:
+            if other is info or not other.bases or not self._inherits(other, info):
+                continue
+            summary = self.session.class_summary(other)
+            if summary is None:
+                found.append(None)  # unknown: be safe
+                continue
+            found.extend(others(summary.bindings))
+        return found
+
+    def base_bindings(self, init_too: bool) -> bool:
+        """Whether a base class (in the project) assigns the attribute: outside its init scope
+        (a plain value over what the fix registers), or anywhere with ``init_too``."""
+        attr = self.attr
+        seen: set[int] = set()
+        todo = list(self.session.symbols.base_refs(self.item.summary.info))
+        while todo:
+            ref = todo.pop()
+            if id(ref.info) in seen or len(seen) > 50:
+                continue
+            seen.add(id(ref.info))
+            if not ref.is_module():
+                continue
+            summary = self.session.summary(ref)
+            if summary is None:
+                continue
+            if any(b.attr == attr and (init_too or not b.in_init) for b in summary.bindings):
+                return True
+            todo.extend(ref.symbols.base_refs(ref.info))
+        return False
+
+    def _inherits(self, info: ClassInfo, ancestor: ClassInfo, depth: int = 0) -> bool:
+        if depth > 20:
+            return False
+        for ref in self.session.symbols.base_refs(info):
+            if ref.symbols is not self.session.symbols:
+                continue
+            if ref.info is ancestor or self._inherits(ref.info, ancestor, depth + 1):
+                return True
+        return False
+
+    def class_defines(self, name: str) -> bool:
+        """Whether the class (or what it inherits) has a class-level ``name``."""
+        if name in self.item.summary.methods:
+            return True
+        for node in self.item.summary.info.node.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+                return True
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets = [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        return False
+
+    def methods_used(self) -> set[str]:
+        """Every ``.<attr>.<method>`` in the file (anyone's ``attr``: conservative)."""
+        pattern = re.compile(r"\.\s*" + re.escape(self.attr) + r"\s*\.\s*([A-Za-z_]\w*)")
+        return set(pattern.findall(self.source))
+
+    # --- the statement in its function ---------------------------------------------------------
+
+    def before_super_init(self) -> bool:
+        """The statement runs in ``__init__`` before ``super().__init__()``: registering fails."""
+        statement = self.statement
+        function = self.tree.function_of(statement)
+        if function is None or function.name.value != "__init__":
+            return False
+        passed = False
+        for node in walk(function.body):
+            if node is statement:
+                passed = True
+            elif passed and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                    and node.func.attr.value == "__init__":
+                return True
+        return False
+
+    def local_is_private(self, name: str) -> bool:
+        """The local ``name`` handed to ``self`` by the statement is not used afterwards (so a copy
+        of it, such as ``nn.ModuleList(name)``, is as good as it)."""
+        statement = self.statement
+        function = self.tree.function_of(statement)
+        if function is None:
+            return False
+        for ancestor in self.tree.ancestors(statement):
+            if ancestor is function:
+                break
+            if isinstance(ancestor, (cst.For, cst.While)):
+                return False
+        passed = False
+        for node in walk(function.body, skip=statement):
+            if node is statement:
+                passed = True
+                continue
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                if any(isinstance(n, cst.Name) and n.value == name for n in walk(node)):
+                    return False
+            if passed and isinstance(node, cst.Name) and node.value == name:
+                return False
+        return True
+
+    def local_value(self, name: str) -> cst.BaseExpression | None:
+        """The value of the local ``name`` when the function binds it once, by a plain
+        ``name = value`` statement earlier in the statement's block."""
+        statement = self.statement
+        function = self.tree.function_of(statement)
+        siblings = self.block()
+        if function is None or siblings is None:
+            return None
+        bindings = []
+        for node in walk(function):
+            if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor,
+                                 cst.WithItem, cst.NamedExpr, cst.Param, cst.ImportAlias)):
+                target = getattr(node, "target", None) or getattr(node, "name", None) \
+                    or getattr(node, "asname", None)
+                if target is not None and any(isinstance(n, cst.Name) and n.value == name
+                                              for n in walk(target)):
+                    bindings.append(node)
+        if len(bindings) != 1 or not isinstance(bindings[0], cst.AssignTarget):
+            return None
+        for earlier in siblings[:siblings.index(statement)]:
+            if isinstance(earlier, cst.SimpleStatementLine) and len(earlier.body) == 1 \
+                    and isinstance(earlier.body[0], cst.Assign) and len(earlier.body[0].targets) == 1 \
+                    and earlier.body[0].targets[0] is bindings[0]:
+                return earlier.body[0].value
+        return None
+
+    def local_attributes(self, name: str) -> set[str]:
+        """Every ``name.<attribute>`` of the statement's function."""
+        function = self.tree.function_of(self.statement)
+        if function is None:
+            return set()
+        return {node.attr.value for node in walk(function) if isinstance(node, cst.Attribute)
+                and isinstance(node.value, cst.Name) and node.value.value == name}
+
+    def block(self) -> list[cst.BaseStatement] | None:
+        """The statements of the block that holds the statement (``None`` for a one-line body)."""
+        parent = self.tree.parent_map().get(id(self.statement))
+        if not isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            return None
+        return list(parent.body)
+
+    def later_statements(self) -> list[cst.BaseStatement] | None:
+        """The statements after the statement in its block."""
+        siblings = self.block()
+        if siblings is None:
+            return None
+        return siblings[siblings.index(self.statement) + 1:]
+
+    def qualified(self, node: cst.BaseExpression) -> str | None:
+        """The qualified name ``node`` stands for through the file's imports (``torch.zeros``)."""
+        name = dotted(node)
+        return self.session.symbols.index.imports.resolve(name) if name else None
+
+
+# --- libcst helpers ------------------------------------------------------------------------------
+
+
+def walk(node: cst.CSTNode, skip: cst.CSTNode | None = None) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (itself included), in source order; ``skip`` is yielded but
+    not entered."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is skip:
+            continue
+        children = current.children
+        if isinstance(current, cst.Attribute):  # ``.attr`` and ``keyword=`` are not variables
+            children = [c for c in children if c is not current.attr]
+        elif isinstance(current, cst.Arg) and current.keyword is not None:
+            children = [c for c in children if c is not current.keyword]
+        stack.extend(reversed(children))
+
+
+def nn_attr(nn: cst.BaseExpression, name: str) -> cst.Attribute:
+    """``nn.<name>``, for the expression ``nn`` naming ``torch.nn``."""
+    return cst.Attribute(nn.deep_clone(), cst.Name(name))
+
+
+def keyword_arg(name: str, value: str) -> cst.Arg:
+    """``name=value``."""
+    return cst.Arg(cst.Name(value), keyword=cst.Name(name),
+                   equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+
+
+def unparenthesized(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node`` without its own parentheses (they go around the new call instead)."""
+    if getattr(node, "lpar", None) and not isinstance(node, cst.Tuple):
+        return node.with_changes(lpar=[], rpar=[])
+    return node
+
+
+def keep_parens(old: cst.BaseExpression, new: cst.BaseExpression) -> cst.BaseExpression:
+    """``new`` in the parentheses of ``old``."""
+    if getattr(old, "lpar", None) and not isinstance(old, cst.Tuple):
+        return new.with_changes(lpar=old.lpar, rpar=old.rpar)
+    return new
+
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.FormattedString, cst.List,
+          cst.Dict, cst.Set, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def atom(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node`` as a receiver of ``.method()``: parenthesized unless it binds tighter already."""
+    if isinstance(node, _ATOMS) or getattr(node, "lpar", None):
+        return node
+    return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def drop_arg(args: Sequence[cst.Arg], dropped: cst.Arg) -> list[cst.Arg] | None:
+    """``args`` without ``dropped``, commas mended; ``None`` when that would lose a comment."""
+    if has_comment(dropped):
+        return None
+    kept = [a for a in args if a is not dropped]
+    if args[-1] is not dropped or not kept:
+        return kept
+    last = kept[-1]
+    if isinstance(last.comma, cst.Comma) and has_comment(last.comma):
+        return None
+    if isinstance(dropped.comma, cst.Comma):  # a trailing comma stays, with its line break
+        before = (last.comma.whitespace_before if isinstance(last.comma, cst.Comma)
+                  else cst.SimpleWhitespace(""))
+        kept[-1] = last.with_changes(comma=cst.Comma(before, dropped.comma.whitespace_after))
+    else:
+        kept[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return kept
+
+
+def has_comment(node: cst.CSTNode) -> bool:
+    return any(isinstance(n, cst.Comment) for n in walk(node))
+
+
+def _newline_in(node: object) -> bool:
+    return isinstance(node, cst.CSTNode) and any(isinstance(n, cst.Newline) for n in walk(node))
+
+
+def tuple_to_list(node: cst.Tuple) -> cst.List:
+    """``(a, b)`` -> ``[a, b]``, keeping what is inside the brackets."""
+    elements = list(node.elements)
+    comma = elements[0].comma if len(elements) == 1 else None
+    if isinstance(comma, cst.Comma) and not has_comment(comma) and not _newline_in(comma):
+        elements[0] = elements[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    if node.lpar:
+        return cst.List(
+            elements,
+            lbracket=cst.LeftSquareBracket(node.lpar[0].whitespace_after),
+            rbracket=cst.RightSquareBracket(node.rpar[0].whitespace_before),
+        )
+    return cst.List(elements)
+
+
+def is_self_attr(node: cst.CSTNode, self_name: str, attr: str) -> bool:
+    """``node`` is ``<self_name>.<attr>``."""
+    return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) \
+        and node.value.value == self_name and node.attr.value == attr
