@@ -28,6 +28,7 @@ class Call(enum.Enum):
     FIRST_ARGUMENT = "its first argument itself (nn.init.zeros_(w))"
     COPY_OF_FIRST_ARGUMENT = "a copy of its first argument (copy.deepcopy)"
     PARTIAL = "a callable that calls its first argument (functools.partial)"
+    REPEAT = "its first argument, several times: one object, not copies (itertools.repeat(x, n))"
     DISTRIBUTION = "a torch.distributions object, whose samples are tensors"
 
     @property
@@ -38,7 +39,7 @@ class Call(enum.Enum):
 
 _CALL_KINDS = {Call.TENSOR: Kind.TENSOR, Call.PARAMETER: Kind.PARAMETER, Call.BUFFER: Kind.BUFFER,
                Call.MODULE: Kind.MODULE, Call.TENSORS: Kind.CONTAINER, Call.PARTIAL: Kind.CALLABLE,
-               Call.DISTRIBUTION: Kind.DISTRIBUTION}
+               Call.DISTRIBUTION: Kind.DISTRIBUTION, Call.REPEAT: Kind.CONTAINER}
 
 
 def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[Call]:
@@ -60,6 +61,8 @@ def call(qualname: str, module_bases: frozenset[str] = frozenset()) -> Optional[
         return Call.COPY_OF_FIRST_ARGUMENT
     if qualname in tn.PARTIAL_FUNCTIONS:
         return Call.PARTIAL
+    if qualname in tn.REPEAT_FUNCTIONS:
+        return Call.REPEAT
     if qualname in tn.DISTRIBUTION_CLASSES:
         return Call.DISTRIBUTION
     if is_module_class(qualname, module_bases):
@@ -71,6 +74,42 @@ def is_module_class(qualname: str, module_bases: frozenset[str] = frozenset()) -
     """Whether ``qualname`` names an ``nn.Module`` class of torch, a known library or the
     configuration."""
     return tn.is_torch_module_class(qualname) or qualname in module_bases
+
+
+class Holds(enum.Enum):
+    """What a Module object holds that sharing it, or building it again, would change."""
+
+    STATE = "Parameters or buffers of its own"
+    CONTENTS = "the Modules or Parameters it is given, and nothing of its own (a container)"
+    MODE = "no Parameter or buffer, but a train/eval behaviour (dropout)"
+    NOTHING = "no Parameter, no buffer, no train/eval behaviour (an activation, a pooling, a loss)"
+
+
+def module_holds(qualname: str, switches: Optional[dict[str, Optional[bool]]] = None) -> Optional[Holds]:
+    """What an instance of the Module class ``qualname`` (of torch or a known library) holds; a
+    ``torch.nn`` layer absent from the tables of :mod:`.torch_names` holds state.  ``switches``:
+    the keywords a call gives, each ``True``/``False`` or ``None`` when not a literal (and the
+    key ``"*"`` when it passes more positional arguments than the layer requires); with them a
+    norm layer whose keywords decide its state (:data:`.torch_names.STATE_KEYWORDS`) may hold
+    nothing, and ``None`` means it cannot be told."""
+    layer = tn.torch_layer_name(qualname)
+    if layer is None:
+        return Holds.STATE
+    keywords = tn.STATE_KEYWORDS.get(layer)
+    if keywords is not None and switches is not None:
+        if "*" in switches:
+            return None
+        values = [switches.get(name, default) for name, default in keywords.items()]
+        if any(value is None for value in values):
+            return None
+        return Holds.STATE if any(values) else Holds.NOTHING
+    if layer in tn.MODE_DEPENDENT_MODULES:
+        return Holds.MODE
+    if layer in tn.PARAMETER_FREE_MODULES or layer in tn.LOSS_MODULES or layer in tn.EMPTY_MODULE_BASES:
+        return Holds.NOTHING
+    if layer in tn.CONTAINER_MODULES:
+        return Holds.CONTENTS
+    return Holds.STATE
 
 
 class Method(enum.Enum):
@@ -126,6 +165,14 @@ def method(receiver: Kind, name: str, has_args: bool = True,
     if name in tn.TENSOR_METHODS:
         return Method.NEW_TENSOR
     return None
+
+
+def discards(receiver: Optional[Kind], name: str, has_args: bool = True) -> bool:
+    """Whether the expression statement ``<receiver>.<name>(...)`` does nothing: the method
+    returns a new tensor (a conversion, a copy) and leaves the receiver as it was."""
+    if receiver not in TENSOR_LIKE or name not in tn.DISCARDABLE_METHODS:
+        return False
+    return method(receiver, name, has_args) in (Method.CONVERTED, Method.NEW_TENSOR, Method.DETACHED)
 
 
 def method_kind(receiver: Kind, name: str, has_args: bool = True) -> Optional[Kind]:

@@ -77,7 +77,7 @@ NN_NON_MODULE_PACKAGES: tuple[str, ...] = (
 #: Top-level packages whose names are known without reading their source: a name imported from
 #: them is never looked up in the project, even when a checkout of the package lies beside it.
 KNOWN_LIBRARY_ROOTS: frozenset[str] = frozenset(
-    {"torch", "numpy", "math", "typing", "collections", "copy", "functools"}
+    {"torch", "numpy", "math", "typing", "collections", "copy", "functools", "itertools"}
 )
 
 #: Words without which a file can define a Module only through a base class from another file
@@ -279,6 +279,10 @@ DIM_KEYWORD = "dim"
 
 #: ``functools.partial(f, ...)``: a callable that calls ``f``.
 PARTIAL_FUNCTIONS: frozenset[str] = frozenset({"functools.partial"})
+#: ``itertools.repeat(x, n)``: ``x`` itself, ``n`` times (one object, not ``n`` copies).
+REPEAT_FUNCTIONS: frozenset[str] = frozenset({"itertools.repeat"})
+#: Its keyword for the count (without a count it repeats for ever).
+REPEAT_COUNT_KEYWORD = "times"
 
 #: Factories whose result is float32 when no ``dtype`` is given (torch's default dtype), and the
 #: names of that dtype: ``nn.Parameter(torch.ones(3)).float()`` is the Parameter itself.
@@ -442,6 +446,8 @@ TENSOR_PROPERTIES: frozenset[str] = frozenset({"T", "mT", "H", "mH", "data", "re
 #: In-place methods (``x.mul_(2)``) return the tensor itself, so a Parameter stays a Parameter.
 #: Functions that give a copy of their first argument: a tensor for a tensor, a Module for a Module.
 COPY_FUNCTIONS: frozenset[str] = frozenset({"copy.deepcopy", "copy.copy"})
+#: The copy a fix writes to give each entry of a list an object of its own.
+DEEPCOPY = "copy.deepcopy"
 
 
 def is_inplace_method(name: str) -> bool:
@@ -458,10 +464,89 @@ def method_may_give_tensor(name: str) -> bool:
 #: apply to each tensor: an override that applies it to an attribute moves that attribute too.
 APPLY_METHOD = "_apply"
 
+#: The method a Module's call runs: what it builds is built again on every call.
+FORWARD_METHOD = "forward"
+
 #: Methods of a Module that return the Module itself.
 MODULE_SELF_METHODS: frozenset[str] = frozenset(
     "to cuda cpu xpu float double half bfloat16 train eval requires_grad_ apply type share_memory "
     "to_empty".split()
+)
+
+
+# --- What a torch.nn layer holds -----------------------------------------------------------------
+#
+# Built with its defaults, every ``torch.nn`` layer below holds no Parameter and no buffer
+# (``scripts/check_torch_names.py`` builds each and counts).  Any other ``torch.nn`` Module class
+# is taken to hold state of its own.  Names are the last part of the qualified name, which may be
+# ``torch.nn.ReLU`` or ``torch.nn.modules.activation.ReLU``.
+
+#: Activations, pooling, padding, reshaping, dropout and distance layers: no Parameter, no buffer.
+PARAMETER_FREE_MODULES: frozenset[str] = frozenset(
+    """
+    AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d
+    AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d AvgPool3d CELU ChannelShuffle CircularPad1d
+    CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d CosineSimilarity
+    CrossMapLRN2d Dropout Dropout1d Dropout2d Dropout3d ELU FeatureAlphaDropout Flatten Fold
+    FractionalMaxPool2d FractionalMaxPool3d GELU GLU Hardshrink Hardsigmoid Hardswish Hardtanh
+    Identity LPPool1d LPPool2d LPPool3d LeakyReLU LocalResponseNorm LogSigmoid LogSoftmax
+    MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish PairwiseDistance
+    PixelShuffle PixelUnshuffle RReLU ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d
+    ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SiLU Sigmoid Softmax Softmax2d Softmin
+    Softplus Softshrink Softsign Tanh Tanhshrink Threshold Unflatten Unfold Upsample
+    UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d
+    """.split()
+)
+#: Losses (subclasses of ``nn.modules.loss._Loss``) without a Parameter: the class weights some
+#: are given (``CrossEntropyLoss(weight=w)``) are constant buffers, nothing to train or share.
+LOSS_MODULES: frozenset[str] = frozenset(
+    """
+    BCELoss BCEWithLogitsLoss CTCLoss CosineEmbeddingLoss CrossEntropyLoss GaussianNLLLoss
+    HingeEmbeddingLoss HuberLoss KLDivLoss L1Loss MSELoss MarginRankingLoss MultiLabelMarginLoss
+    MultiLabelSoftMarginLoss MultiMarginLoss NLLLoss NLLLoss2d PoissonNLLLoss SmoothL1Loss
+    SoftMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss
+    """.split()
+)
+#: Of the layers above, those that behave differently in training and in evaluation (their
+#: ``forward`` reads ``self.training``): ``model.eval()`` must reach them.
+MODE_DEPENDENT_MODULES: frozenset[str] = frozenset(
+    "AlphaDropout Dropout Dropout1d Dropout2d Dropout3d FeatureAlphaDropout RReLU".split()
+)
+#: Containers: they hold the Modules or Parameters they are given, and nothing of their own.
+CONTAINER_MODULES: frozenset[str] = frozenset(
+    "Container ModuleDict ModuleList ParameterDict ParameterList Sequential".split()
+)
+#: Norm layers whose state their keywords decide: each keyword with its default.  Such a layer
+#: holds Parameters or buffers when one of them is true (``nn.InstanceNorm2d(c)`` holds none,
+#: ``nn.LayerNorm(d, elementwise_affine=False)`` none either); the arguments before them are
+#: the layer's required ones, :data:`STATE_KEYWORDS_AFTER` of them.
+STATE_KEYWORDS: dict[str, dict[str, bool]] = {
+    **{name: {"elementwise_affine": True} for name in ("LayerNorm", "RMSNorm")},
+    "GroupNorm": {"affine": True},
+    **{f"BatchNorm{n}d": {"affine": True, "track_running_stats": True} for n in (1, 2, 3)},
+    "SyncBatchNorm": {"affine": True, "track_running_stats": True},
+    **{f"InstanceNorm{n}d": {"affine": False, "track_running_stats": False} for n in (1, 2, 3)},
+}
+#: How many positional arguments come before those keywords (``GroupNorm(groups, channels)``).
+STATE_KEYWORDS_AFTER: dict[str, int] = {"GroupNorm": 2}
+#: The containers that hold a sequence of Modules (``nn.ModuleList(xs)``, ``nn.Sequential(*xs)``).
+MODULE_SEQUENCES: frozenset[str] = frozenset({"ModuleList", "Sequential"})
+#: Base classes that hold nothing themselves (``nn.Module()``).
+EMPTY_MODULE_BASES: frozenset[str] = frozenset({"Module"})
+
+
+def torch_layer_name(qualname: str) -> str | None:
+    """``ReLU`` for ``torch.nn.ReLU`` or ``torch.nn.modules.activation.ReLU``; ``None`` for a
+    name that is not a ``torch.nn`` Module class."""
+    if not qualname.startswith("torch.nn.") or not is_torch_module_class(qualname):
+        return None
+    return qualname.rpartition(".")[2]
+
+
+#: Tensor methods that return a new tensor and change nothing in place (conversions, copies,
+#: ``contiguous``): as an expression statement their result is lost and nothing happens.
+DISCARDABLE_METHODS: frozenset[str] = CONVERSION_METHODS | frozenset(
+    {"contiguous", "detach", "clone", "pin_memory"}
 )
 
 

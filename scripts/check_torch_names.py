@@ -26,7 +26,15 @@ dependency of the package.  What it checks:
 * every parameter and buffer that a ``torch.nn`` layer registers itself (each layer built on CPU
   with small arguments) satisfies ``is_torch_layer_state``;
 * ``DISTRIBUTION_CLASSES`` holds every distribution class of ``torch.distributions``, and the
-  distribution methods and properties give tensors on a few real distributions.
+  distribution methods and properties give tensors on a few real distributions;
+* what a layer holds: each ``PARAMETER_FREE_MODULES``, ``LOSS_MODULES`` and ``CONTAINER_MODULES``
+  name is a ``torch.nn`` Module class that, built with its defaults, holds no Parameter and no
+  buffer (a loss subclasses ``_Loss``); ``MODE_DEPENDENT_MODULES`` are exactly those of them
+  whose ``forward`` reads ``self.training``; a parameter-free layer the tables leave out is
+  noted;
+* ``DISCARDABLE_METHODS`` return another tensor and leave the receiver as it was (called on a
+  small CPU tensor where this machine can), and ``REPEAT_FUNCTIONS`` give one object several
+  times.
 
 Names of other libraries (transformers, lightning, torchmetrics, torch_geometric, ...) are checked
 only when that library is installed, else skipped with a note.
@@ -38,6 +46,7 @@ import argparse
 import importlib
 import importlib.util
 import inspect
+import itertools
 import pkgutil
 import re
 import sys
@@ -518,6 +527,125 @@ def check_layer_state(report: Report) -> None:
 # -- distributions -------------------------------------------------------------------------------
 
 
+def _defaults_instance(cls: type) -> tuple[Optional[nn.Module], str]:
+    """``cls`` built with a guess for each required argument and every option at its default."""
+    try:
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        kwargs = {p.name: ARGUMENT_GUESSES.get(p.name, 4) for p in parameters
+                  if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                  and p.default is p.empty}
+        return cls(**kwargs), ""
+    except Exception as error:  # noqa: BLE001 - reported
+        return None, f"{type(error).__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}"
+
+
+def _reads_training(cls: type) -> bool:
+    try:
+        return "self.training" in inspect.getsource(cls.forward)  # type: ignore[attr-defined]
+    except (OSError, TypeError):
+        return False
+
+
+def check_module_holds(report: Report) -> None:
+    section = report.section("what a layer holds: PARAMETER_FREE, LOSS, MODE_DEPENDENT, CONTAINER modules")
+    from torch.nn.modules.loss import _Loss
+
+    tables = tn.PARAMETER_FREE_MODULES | tn.LOSS_MODULES | tn.CONTAINER_MODULES | tn.EMPTY_MODULE_BASES
+    section.ok(tn.MODE_DEPENDENT_MODULES <= tn.PARAMETER_FREE_MODULES,
+               "MODE_DEPENDENT_MODULES not parameter-free")
+    section.ok(tn.MODULE_SEQUENCES <= tn.CONTAINER_MODULES, "MODULE_SEQUENCES are not CONTAINER_MODULES")
+    section.ok(not (tn.PARAMETER_FREE_MODULES & tn.LOSS_MODULES), "a name is both parameter-free and a loss")
+    for name in sorted(tables):
+        cls = getattr(nn, name, None)
+        if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+            section.ok(False, f"torch.nn.{name} is not a Module class")
+            continue
+        section.ok(effects.module_holds(f"torch.nn.{name}") is not effects.Holds.STATE,
+                   f"module_holds(torch.nn.{name}) says it holds state")
+        if name in tn.LOSS_MODULES:
+            section.ok(issubclass(cls, _Loss), f"nn.{name} is not a loss (_Loss)")
+        if name in tn.CONTAINER_MODULES or name in tn.EMPTY_MODULE_BASES:
+            continue
+        module, why = _defaults_instance(cls)
+        if module is None:
+            section.notes.append(f"nn.{name} not built with its defaults ({why})")
+            continue
+        held = len(list(module.parameters())) + len(list(module.buffers()))
+        section.ok(held == 0, f"nn.{name}, built with its defaults, holds {held} Parameter(s) or buffer(s)")
+        section.ok(_reads_training(cls) == (name in tn.MODE_DEPENDENT_MODULES),
+                   f"nn.{name}: forward reads self.training: {_reads_training(cls)}; "
+                   f"in MODE_DEPENDENT_MODULES: {name in tn.MODE_DEPENDENT_MODULES}")
+    left_out = []
+    for name in sorted(dir(nn)):
+        cls = getattr(nn, name)
+        if name in tables or name in tn.STATE_KEYWORDS or name.startswith("Lazy"):
+            continue
+        if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+            continue
+        module, _ = _defaults_instance(cls)
+        if module is not None and not list(module.parameters()) and not list(module.buffers()):
+            left_out.append(name)
+    if left_out:
+        section.notes.append(f"parameter-free with their defaults, not in the tables (taken to hold state): "
+                             f"{' '.join(left_out)}")
+    section = report.section("STATE_KEYWORDS: the keywords that decide whether a norm layer holds state")
+    for name, keywords in sorted(tn.STATE_KEYWORDS.items()):
+        cls = getattr(nn, name, None)
+        if cls is None:
+            section.ok(False, f"torch.nn.{name} does not exist")
+            continue
+        required = [p.name for p in inspect.signature(cls.__init__).parameters.values()
+                    if p.name != "self" and p.default is p.empty
+                    and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        section.ok(len(required) == tn.STATE_KEYWORDS_AFTER.get(name, 1), f"nn.{name} requires {required}")
+        defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()}
+        for keyword, default in keywords.items():
+            section.ok(defaults.get(keyword) is default,
+                       f"nn.{name}({keyword}=...) defaults to {defaults.get(keyword)}")
+        args = [ARGUMENT_GUESSES.get(p, 4) if p != "num_groups" else 2 for p in required]
+        for values in itertools.product((False, True), repeat=len(keywords)):
+            switches = dict(zip(keywords, values))
+            try:
+                module = cls(*args, **switches)
+            except Exception as error:  # noqa: BLE001 - reported
+                section.ok(False, f"nn.{name}(**{switches}): {type(error).__name__}: {error}")
+                continue
+            held = len(list(module.parameters())) + len(list(module.buffers()))
+            says = effects.module_holds(f"torch.nn.{name}", dict(switches))
+            section.ok((says is effects.Holds.STATE) == (held > 0),
+                       f"nn.{name}(**{switches}) holds {held} tensor(s); module_holds says {says}")
+
+
+def check_discardable(report: Report) -> None:
+    section = report.section("DISCARDABLE_METHODS give another tensor and change nothing in place")
+    arguments: dict[str, tuple[Any, ...]] = {"to": (torch.float64,), "type": (torch.float64,),
+                                             "type_as": (torch.zeros(2, dtype=torch.float64),)}
+    skipped = []
+    for name in sorted(tn.DISCARDABLE_METHODS):
+        section.ok(callable(getattr(torch.Tensor, name, None)), f"Tensor.{name} is not a method")
+        x = torch.arange(4.0).reshape(2, 2).t()  # float32, not contiguous
+        before = (x.dtype, x.device, x.data_ptr(), x.stride(), x.clone())
+        try:
+            result = getattr(x, name)(*arguments.get(name, ()))
+        except Exception as error:  # noqa: BLE001 - no such device here
+            skipped.append(f"{name} ({type(error).__name__})")
+            continue
+        section.ok(isinstance(result, torch.Tensor), f"x.{name}() gives a {type(result).__name__}")
+        after = (x.dtype, x.device, x.data_ptr(), x.stride())
+        section.ok(after == before[:4] and torch.equal(x, before[4]), f"x.{name}() changes x in place")
+    if skipped:
+        section.notes.append(f"not called on this machine: {', '.join(skipped)}")
+    section = report.section("REPEAT_FUNCTIONS give one object several times")
+    for qualname in sorted(tn.REPEAT_FUNCTIONS):
+        function, why = resolve(qualname)
+        if why is not None:
+            section.ok(False, f"{qualname}: {why}")
+            continue
+        obj = nn.Linear(2, 2)
+        items = list(function(obj, 3))
+        section.ok(len(items) == 3 and all(item is obj for item in items), f"{qualname}(x, 3) copies x")
+
+
 def check_distributions(report: Report) -> None:
     from torch import distributions as D
 
@@ -618,8 +746,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     check_documented_returns(report)
     check_methods(report)
     check_distributions(report)
+    check_discardable(report)
     if not options.no_layers:
         check_layer_state(report)
+        check_module_holds(report)
     status = report.print()
     if options.candidates:
         candidates()

@@ -410,6 +410,43 @@ def test_distribution_tables() -> None:
     assert {"mean", "stddev", "variance"} <= tn.DISTRIBUTION_TENSOR_PROPERTIES
 
 
+def test_what_a_layer_holds() -> None:
+    """Data only (checked against torch by scripts/check_torch_names.py): which torch.nn layers
+    hold no Parameter or buffer, which of those have a train/eval behaviour, the containers."""
+    from flake8_param_check.effects import Holds, module_holds
+
+    assert tn.MODE_DEPENDENT_MODULES <= tn.PARAMETER_FREE_MODULES
+    assert tn.MODULE_SEQUENCES <= tn.CONTAINER_MODULES
+    assert not tn.PARAMETER_FREE_MODULES & (tn.LOSS_MODULES | tn.CONTAINER_MODULES)
+    expected = {
+        "torch.nn.ReLU": Holds.NOTHING, "torch.nn.modules.activation.GELU": Holds.NOTHING,
+        "torch.nn.Identity": Holds.NOTHING, "torch.nn.MaxPool2d": Holds.NOTHING,
+        "torch.nn.CrossEntropyLoss": Holds.NOTHING, "torch.nn.Module": Holds.NOTHING,
+        "torch.nn.Dropout": Holds.MODE, "torch.nn.modules.dropout.Dropout2d": Holds.MODE,
+        "torch.nn.RReLU": Holds.MODE,
+        "torch.nn.Sequential": Holds.CONTENTS, "torch.nn.ModuleList": Holds.CONTENTS,
+        "torch.nn.Linear": Holds.STATE, "torch.nn.BatchNorm2d": Holds.STATE, "torch.nn.LSTM": Holds.STATE,
+        "torch.nn.LazyLinear": Holds.STATE, "transformers.PreTrainedModel": Holds.STATE,
+    }
+    assert {name: module_holds(name) for name in expected} == expected
+    assert tn.torch_layer_name("torch.nn.functional.relu") is None
+    assert tn.torch_layer_name("torch.nn.modules.linear.Linear") == "Linear"
+
+
+def test_discardable_methods() -> None:
+    """Conversions and copies return a new tensor; in-place methods are not among them."""
+    from flake8_param_check.effects import discards
+    from flake8_param_check.values import Kind
+
+    assert tn.CONVERSION_METHODS | {"contiguous", "detach", "clone", "pin_memory"} == tn.DISCARDABLE_METHODS
+    assert not any(tn.is_inplace_method(name) for name in tn.DISCARDABLE_METHODS)
+    for kind in (Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER):
+        assert all(discards(kind, name) for name in tn.DISCARDABLE_METHODS)
+    assert not discards(Kind.MODULE, "to") and not discards(None, "to")
+    assert not discards(Kind.TENSOR, "type", has_args=False)  # the type's name, a str
+    assert not discards(Kind.TENSOR, "requires_grad_") and not discards(Kind.TENSOR, "zero_")
+
+
 # -- the library bases, against the libraries' sources ----------------------------------------
 
 #: The wheel that holds each library package (several packages may come from one wheel).
