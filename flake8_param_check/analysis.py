@@ -22,18 +22,21 @@ from .settings import DEFAULT, Settings
 from .source import physical_lines
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .classwalk import Binding, ClassSummary
+    from .classwalk import ClassSummary, Fact
+    from .index import FunctionInfo
     from .session import Session
     from .symbols import FileSymbols
 
 
 @dataclass
 class Reported:
-    """A finding with what it was found on: the fixer rewrites ``binding.statement``."""
+    """A finding with what it was found on: the fixer rewrites ``binding.statement``.  ``binding``
+    is the fact the rule judged (a :class:`~.classwalk.Binding` or another fact), ``summary`` its
+    class (``None`` for a function outside a Module class)."""
 
     finding: Finding
-    binding: Binding
-    summary: ClassSummary
+    binding: Fact
+    summary: ClassSummary | None
 
 
 @dataclass
@@ -104,7 +107,7 @@ def analyze_detailed(
     # libcst comes with these: a run over code that never reaches torch does not import it.
     from .gate import worth_parsing
     from .inference import Budget
-    from .rules import judge
+    from .rules import judge, judge_facts
     from .session import Session
 
     session = Session(symbols, complete=complete)
@@ -127,6 +130,13 @@ def analyze_detailed(
                 line, col = session.position(binding.span, binding.target)
                 finding = Finding(line, col, code, binding.attr, tuple(sorted(fields.items())))
                 result.reported.append(Reported(finding, binding, summary))
+        if deep:
+            # Outside Module classes: the conversions whose result is dropped (``x.to(d)``).
+            for function in _discarding_functions(symbols, settings.gate):
+                for fact, code, fields in judge_facts(session.function_facts(function)):
+                    line, col = session.position(fact.span, fact.target)
+                    finding = Finding(line, col, code, fact.attr, tuple(sorted(fields.items())))
+                    result.reported.append(Reported(finding, fact, None))
     except Budget:
         result.error = "analysis stopped: the file exceeds the work bound"
     except RecursionError:
@@ -137,6 +147,23 @@ def analyze_detailed(
         lines = ", ".join(map(str, sorted(set(session.unparsed))[:5]))
         result.error = f"not checked: libcst cannot parse the definition at line {lines}"
     return result
+
+
+def _discarding_functions(symbols: FileSymbols, gated: bool = True) -> Iterator[FunctionInfo]:
+    """The functions outside Module classes (module-level functions, methods of other classes)
+    with an expression statement that may convert a tensor and drop the result (``gated``: as
+    the gate judges its receiver; else every such statement)."""
+    from .gate import Gate
+
+    index = symbols.index
+    candidates = [f for f in index.functions.values() if f.discards]
+    for info in index.classes:
+        methods = [f for f in info.methods.values() if f.discards]
+        if methods and not (info.bases and symbols.is_module_class(info)):
+            candidates.extend(methods)
+    for function in candidates:
+        if not gated or Gate(symbols, None, lambda: False).discards_tensor(function, self_known=False):
+            yield function
 
 
 def _describe(exc: BaseException) -> str:

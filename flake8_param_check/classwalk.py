@@ -1,33 +1,42 @@
-"""Walk one nn.Module class and record every assignment to ``self.<attr>``.
+"""Walk one nn.Module class and record every assignment to ``self.<attr>``, and the other facts
+the rules judge.
 
 ``__init__`` runs first, in order, following the methods it calls on ``self`` (each once); that is
 the *init scope*, where a value must be registered to be tracked.  Every other method runs after,
-from what ``__init__`` left.  The result, a :class:`ClassSummary`, lists the :class:`Binding` s that
-the rules in :mod:`.rules` judge, and what the class registers (for its subclasses).  The walk
-records facts; it knows no rule.  What it needs from the layer above (the summaries of base
-classes, parsed methods) it asks through :class:`Classes`.
+from what ``__init__`` left; ``forward`` also follows the methods it calls (the *forward scope*).
+The result, a :class:`ClassSummary`, lists the facts that the rules in :mod:`.rules` judge (the
+:class:`Binding` s, the :class:`Construction` s of the forward scope, the :class:`Discarded`
+conversions), and what the class registers (for its subclasses).  The walk records facts; it knows
+no rule.  What it needs from the layer above (the summaries of base classes, parsed methods) it
+asks through :class:`Classes`.  :class:`FunctionWalk` records the discarded conversions of a
+function outside a Module class.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
-from typing import Optional, Protocol, Sequence
+from typing import ClassVar, Iterator, Optional, Protocol, Sequence, Union
 
 import libcst as cst
 
 from . import effects
 from . import torch_names as tn
+from .effects import Holds
+from .gate import builds_in_forward, init_scope
 from .index import ClassInfo, FunctionInfo, Span
 from .memo import Memo
 from .inference import Frame, Resolver, Walker, dotted, frame_for, string_value
-from .symbols import ClassRef, FileSymbols, FunctionRef
+from .symbols import ClassRef, FileSymbols, FunctionRef, Qualified
 from .values import REGISTERS, Kind, Val
 
 
 @dataclass
 class Binding:
     """One ``self.<attr> = <value>`` statement, as the rules see it."""
+
+    JUDGED_AS: ClassVar[str] = "bindings"
 
     attr: str
     target: cst.Attribute
@@ -51,6 +60,57 @@ class Binding:
     applied: bool = False
     #: The first binding of ``attr`` in the init scope, when this one comes later
     first: "Binding | None" = None
+    #: The value holds one Module object several times (``[block] * n``, ``nn.ModuleList`` of
+    #: such a list) and that object holds state: what it is, as a message names it (``nn.Linear``)
+    shared: "str | None" = None
+    #: The statement, or an ``if`` test it runs under, names sharing (``shared_head``,
+    #: ``if config.share_heads:``): the repetition is asked for.
+    sharing_asked: bool = False
+
+
+@dataclass
+class Construction:
+    """A Module or a Parameter built in the forward scope (``forward`` and the methods it calls,
+    outside the init scope): built again on every call."""
+
+    JUDGED_AS: ClassVar[str] = "constructions"
+
+    attr: str  #: what is built, as a message names it (``nn.Linear``, ``Block``, ``nn.Parameter``)
+    target: cst.Call  #: the call that builds it (where a finding points)
+    statement: cst.CSTNode  #: the line holding the call
+    span: Span  #: the method whose parsed segment holds ``target``
+    method: str
+    own: bool
+    kind: Kind  #: Kind.MODULE or Kind.PARAMETER
+    holds: Holds | None  #: what the Module holds (None for a Parameter)
+    #: Under a test that holds only until the object exists (``if self.proj is None:``), or in a
+    #: method called under one: built once
+    lazy: bool
+    in_init: bool = False
+
+
+@dataclass
+class Discarded:
+    """An expression statement ``<receiver>.<method>(...)`` whose method returns a new tensor
+    and changes nothing in place, on a receiver known to be a tensor: the result is lost."""
+
+    JUDGED_AS: ClassVar[str] = "statements"
+
+    attr: str  #: the receiver as written (``x``, ``self.mask``), as a message names it
+    target: cst.Call  #: the call (where a finding points)
+    statement: cst.CSTNode
+    span: Span
+    method: str  #: the function or method holding the statement
+    own: bool
+    receiver: Val  #: what the receiver holds there
+    conversion: str  #: the method called (``to``, ``cuda``, ``detach``)
+    in_init: bool = False
+    #: The receiver is ``self.<self_attr>`` (else ``None``)
+    self_attr: "str | None" = None
+
+
+#: Everything a rule may judge.
+Fact = Union[Binding, Construction, Discarded]
 
 
 @dataclass(frozen=True)
@@ -75,6 +135,12 @@ class ClassSummary:
     inherited: set[str] = field(default_factory=set)  #: registered by the bases' init scopes
     #: Attributes some method makes trainable (``self.x.requires_grad_()``): TPC002 at the store.
     made_trainable: frozenset[str] = frozenset()
+    constructions: list[Construction] = field(default_factory=list)
+    discarded: list[Discarded] = field(default_factory=list)
+    #: The kinds each name is registered as anywhere in the class (a buffer, a Parameter, ...).
+    registered_as: dict[str, set[Kind]] = field(default_factory=dict)
+    #: What an instance holds (see :meth:`ClassWalk.project_holds`), once asked.
+    holds: Holds | None = None
 
 
 class Classes(Resolver, Protocol):
@@ -118,16 +184,22 @@ def walk_class(classes: Classes, symbols: FileSymbols, info: ClassInfo, init_onl
     if init_only:
         own = {}
     elif not complete:
+        forward = builds_in_forward(info, symbols)
         own = {
             name: ref
             for name, ref in own.items()
             if any(word in symbols.span_text(ref.info.span) for word in words)
             or any(target.attr in summary.made_trainable for target, _ in ref.info.self_assigns)
+            or ref.info.discards
+            or (forward and name == tn.FORWARD_METHOD)
         }
     walk = ClassWalk(classes, summary, symbols.inherits_torch_layer(info))
     walk.run(own)
     if summary.bindings:
         _note_moves(summary, walk.inlined)
+        for binding in summary.bindings:
+            if binding.value is not None and binding.value.repeated:
+                binding.shared = walk.shared(binding.value)
     return summary
 
 
@@ -204,6 +276,10 @@ class ClassWalk(Walker):
         self.recording = True
         self.method_returns: Memo[Optional[Val]] = Memo()
         self.method: MethodRef | None = None  #: the method being walked
+        #: While ``forward`` is walked: the methods of its scope already walked, and how many
+        #: of the calls being followed run under a lazy guard (see :func:`_lazy`).
+        self.forward_seen: set[str] | None = None
+        self.lazy_calls = 0
 
     def run(self, own: dict[str, MethodRef]) -> None:
         summary = self.summary
@@ -217,7 +293,12 @@ class ClassWalk(Walker):
             if name in self.inlined:
                 continue
             summary.attrs = {k: v.copy() for k, v in after_init.items()}
-            self.run_method(method, in_init=False)
+            if name == tn.FORWARD_METHOD:
+                self.forward_seen = {name}
+            try:
+                self.run_method(method, in_init=False)
+            finally:
+                self.forward_seen = None
         summary.attrs = after_init
 
     def call_values(self, call: cst.Call, frame: Frame) -> tuple[list[Val | None], dict[str, Val | None]]:
@@ -299,9 +380,10 @@ class ClassWalk(Walker):
         current = self.summary.attrs.get(attr)
         return current is not None and current.kind in REGISTERS
 
-    def registered(self, frame: Frame, attr: str) -> None:
-        """``attr`` is registered by the statement being walked."""
+    def registered(self, frame: Frame, attr: str, kind: Kind) -> None:
+        """``attr`` is registered (as ``kind``) by the statement being walked."""
         self.summary.registered.add(attr)
+        self.summary.registered_as.setdefault(attr, set()).add(kind)
         if frame.in_init and self.method is not None:
             self.summary.registered_in.setdefault(self.method.info.name, set()).add(attr)
         self.mark(frame, attr, True)
@@ -346,7 +428,7 @@ class ClassWalk(Walker):
         elif frame.in_init and self.recording:
             self.supersede(attr)
         if value is not None and value.kind in REGISTERS:
-            self.registered(frame, attr)
+            self.registered(frame, attr, value.kind)
             value.registered = True
         if value is None:
             self.summary.attrs.pop(attr, None)
@@ -354,10 +436,12 @@ class ClassWalk(Walker):
             self.summary.attrs[attr] = value
         if self.recording and self.method is not None:
             own = self.summary.info.methods.get(self.method.info.name) is self.method.info
+            asked = value is not None and value.repeated is not None and self.asks_for_sharing(statement)
             self.summary.bindings.append(
                 Binding(attr, target, statement, value, frame.method, frame.in_init, single,
                         registered_before, tuple(self.block_path), self.method.info.span, own,
-                        growth=growth is not None, made_trainable=attr in self.summary.made_trainable)
+                        growth=growth is not None, made_trainable=attr in self.summary.made_trainable,
+                        sharing_asked=asked)
             )
 
     def reads_self(self, node: cst.BaseExpression, attr: str, frame: Frame) -> bool:
@@ -405,6 +489,21 @@ class ClassWalk(Walker):
             self.inlined.add(method)
             result = self.run_method(function, in_init=True, caller=frame, arguments=arguments)
             self.method_returns.get(method, lambda: result, None)
+        elif (
+            self.forward_seen is not None
+            and method not in self.forward_seen
+            and method not in self.inlined
+            and self.summary.info.methods.get(method) is function.info
+        ):
+            # A method of the forward scope: walked for what it builds, under the call's guards.
+            self.forward_seen.add(method)
+            lazy = self.lazy(frame)
+            self.lazy_calls += lazy
+            try:
+                walked = self.returns_of(function)
+            finally:
+                self.lazy_calls -= lazy
+            result = self.method_returns.get(method, lambda: walked, None)
         else:
             # A recursive call gives nothing known.
             result = self.method_returns.get(method, lambda: self.returns_of(function), None)
@@ -413,6 +512,131 @@ class ClassWalk(Walker):
             if result is not None and result.kind is Kind.NONE:
                 result = None
         return result.copy() if result is not None else None
+
+    # --- facts beside the bindings ---------------------------------------------------------
+
+    def on_call(self, frame: Frame, call: cst.Call, value: Val | None) -> None:
+        if self.forward_seen is None or value is None or self.method is None or frame.in_init:
+            return
+        if value.kind is Kind.PARAMETER:
+            holds, name = None, _display(value.made_by, "nn.Parameter")
+        elif value.kind is Kind.MODULE:
+            holds = self.value_holds(value)
+            if holds is None:
+                return
+            name = _display(value.made_by, "Module")
+        else:
+            return
+        lazy = self.lazy_calls > 0 or self.lazy(frame)
+        own = self.summary.info.methods.get(self.method.info.name) is self.method.info
+        self.summary.constructions.append(Construction(
+            name, call, self.statement, self.method.info.span, frame.method, own, value.kind, holds, lazy))
+
+    def on_discarded(self, frame: Frame, call: cst.Call, receiver: Val, statement: cst.CSTNode) -> None:
+        if not self.recording or self.method is None:
+            return
+        own = self.summary.info.methods.get(self.method.info.name) is self.method.info
+        assert isinstance(call.func, cst.Attribute)
+        self_attr = self.self_attr(call.func.value, frame)
+        self.summary.discarded.append(
+            _discarded(call, receiver, statement, self.method.info.span, frame, own, self_attr))
+
+    def lazy(self, frame: Frame) -> bool:
+        """Whether an ``if`` around the statement runs its branch only until an attribute of
+        ``self`` is set: a test that it is missing (``if self.proj is None:``, see
+        :func:`_lazy_test`), or a test reading an attribute that the branch itself assigns, or a
+        method of the class it calls (``if self.expand: ...; self.expand = False``, ``if n >
+        self.size: self._grow(n)``)."""
+        self_name = frame.self_name
+        if self_name is None:
+            return False
+        for test, holds, branch in self.conditions:
+            if _lazy_test(test, holds, self_name):
+                return True
+            if holds and _self_reads(test, self_name) & self.assigned_in(branch, self_name):
+                return True
+        return False
+
+    def asks_for_sharing(self, statement: cst.CSTNode) -> bool:
+        """Whether ``statement``, or the test of an ``if`` it runs under, names sharing."""
+        nodes = [statement, *(test for test, holds, _ in self.conditions if holds)]
+        return any(_SHARING.search(_EMPTY_MODULE.code_for_node(node)) for node in nodes)
+
+    def assigned_in(self, branch: cst.CSTNode, self_name: str) -> set[str]:
+        """The attributes of ``self`` that ``branch`` assigns, or a method of the class it calls."""
+        assigned: set[str] = set()
+        for node in _walk(branch):
+            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+                target = node.target
+                if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                        and target.value.value == self_name:
+                    assigned.add(target.attr.value)
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                    and isinstance(node.func.value, cst.Name) and node.func.value.value == self_name:
+                method = self.summary.info.methods.get(node.func.attr.value)
+                if method is not None:
+                    assigned.update(target.attr for target, _ in method.self_assigns)
+        return assigned
+
+    def value_holds(self, value: Val) -> Holds | None:
+        """What the Module ``value`` holds: what its arguments made it hold, else its class."""
+        if value.holds is not None:
+            return value.holds if isinstance(value.holds, Holds) else None
+        return self.module_holds(value.made_by)
+
+    def module_holds(self, made_by: object) -> Holds | None:
+        """What a Module built by ``made_by`` holds: a ``torch.nn`` layer by the tables, a class of
+        the project by what it registers; ``None`` for anything else (unknown)."""
+        if isinstance(made_by, str):
+            return effects.module_holds(made_by) if tn.torch_layer_name(made_by) is not None else None
+        if isinstance(made_by, ClassRef):
+            return self.project_holds(made_by)
+        return None
+
+    def project_holds(self, ref: ClassRef, depth: int = 0) -> Holds | None:
+        """A class of the project holds state when it (or a base) registers something, derives
+        from a ``torch.nn`` layer that holds state, or stores on ``self`` in its init scope what
+        a call gives that is not known (a factory may give a Module); else nothing."""
+        summary = self.classes.summary(ref) if depth < 8 else None
+        if summary is None:
+            return None
+        if summary.holds is not None:
+            return summary.holds
+        holds = Holds.NOTHING
+        for name in summary.registered:
+            held = summary.attrs.get(name)
+            made_by = held.made_by if held is not None and held.kind is Kind.MODULE else None
+            if isinstance(made_by, ClassRef):
+                holds = max_holds(holds, self.project_holds(made_by, depth + 1) or Holds.STATE)
+            elif held is not None and made_by is not None:
+                holds = max_holds(holds, self.value_holds(held) or Holds.STATE)
+            else:
+                holds = Holds.STATE
+        symbols, info = ref.symbols, ref.info
+        for base in info.bases:
+            meaning = symbols.lookup(base, info.scope)
+            if isinstance(meaning, Qualified) and tn.torch_layer_name(meaning.name) is not None:
+                layer = effects.module_holds(meaning.name)
+                holds = Holds.STATE if layer in (Holds.STATE, Holds.CONTENTS) else max_holds(holds, layer)
+            elif isinstance(meaning, ClassRef) and meaning.is_module():
+                holds = max_holds(holds, self.project_holds(meaning, depth + 1) or Holds.STATE)
+        scope = init_scope(info, symbols)
+        for name in scope:
+            for target, value in info.methods[name].self_assigns:
+                if target.attr not in summary.attrs and not _known_plain(value):
+                    holds = Holds.STATE  # what an unknown call gives may be a Module
+        summary.holds = holds
+        return holds
+
+    def shared(self, value: Val) -> str | None:
+        """The Module object that ``value`` (a list or a Module container) holds several times,
+        as a message names it, when that object holds state."""
+        leaves = value.elements if value.kind is Kind.MODULE else list(value.leaves())
+        for leaf in leaves:
+            if leaf is not None and leaf.kind is Kind.MODULE and \
+                    self.value_holds(leaf) in (Holds.STATE, Holds.CONTENTS):
+                return _display(leaf.made_by, "Module")
+        return None
 
     def returns_of(self, function: MethodRef) -> Val | None:
         """What a method gives when called from outside the init scope: walked once, on a copy
@@ -448,7 +672,7 @@ class ClassWalk(Walker):
                 kind = value.kind
             if frame.in_init and self.recording:
                 self.supersede(name)
-            self.registered(frame, name)
+            self.registered(frame, name, kind)
             registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
             registered.registered = True
             self.summary.attrs[name] = registered
@@ -527,3 +751,133 @@ def _is_static(method: cst.FunctionDef) -> bool:
     return any(
         isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in method.decorators
     )
+
+
+# --- facts beside the bindings -------------------------------------------------------------------
+
+_STRENGTH = {Holds.NOTHING: 0, Holds.MODE: 1, Holds.CONTENTS: 2, Holds.STATE: 3}
+
+
+def max_holds(a: Holds, b: Holds | None) -> Holds:
+    """The stronger of two answers: a class holds what any of its parts holds."""
+    return a if b is None or _STRENGTH[a] >= _STRENGTH[b] else b
+
+
+#: Builtins whose result is plain data, never a Module.
+_PLAIN_BUILTINS = frozenset(
+    "int float str bool len abs round min max sum tuple list dict set range sorted".split()
+)
+
+
+def _known_plain(value: ast.expr) -> bool:
+    """Every call in ``value`` is a builtin that gives plain data (``int(dim)``)."""
+    return all(
+        isinstance(node.func, ast.Name) and node.func.id in _PLAIN_BUILTINS
+        for node in ast.walk(value)
+        if isinstance(node, ast.Call)
+    )
+
+
+def _display(made_by: object, default: str) -> str:
+    """How a message names the class that built an object: ``nn.Linear``, ``Block``."""
+    if isinstance(made_by, ClassRef):
+        return made_by.info.name
+    if isinstance(made_by, str):
+        last = made_by.rpartition(".")[2]
+        return f"nn.{last}" if made_by.startswith("torch.nn.") else last
+    return default
+
+
+def _lazy_test(test: cst.BaseExpression, holds: bool, self_name: str) -> bool:
+    """Whether ``test`` (holding or not, as ``holds`` says) holds only while an attribute of
+    ``self`` is missing: ``if self.proj is None:``, ``if not hasattr(self, "proj"):``,
+    ``if "proj" not in self._modules:``, ``if not self.built:`` (and an ``else`` of the opposite
+    test)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _lazy_test(test.expression, not holds, self_name)
+    if isinstance(test, cst.BooleanOperation):
+        return _lazy_test(test.left, holds, self_name) or _lazy_test(test.right, holds, self_name)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        operator, right = test.comparisons[0].operator, test.comparisons[0].comparator
+        if isinstance(right, cst.Name) and right.value == "None" and _reads_self(test.left, self_name):
+            if isinstance(operator, (cst.Is, cst.Equal)):
+                return holds
+            if isinstance(operator, (cst.IsNot, cst.NotEqual)):
+                return not holds
+        if string_value(test.left) is not None and _reads_self(right, self_name):
+            if isinstance(operator, cst.NotIn):
+                return holds
+            if isinstance(operator, cst.In):
+                return not holds
+        return False
+    if isinstance(test, cst.Call) and dotted(test.func) == "hasattr" and test.args:
+        return not holds and _reads_self(test.args[0].value, self_name)
+    if (
+        isinstance(test, cst.Attribute)
+        and isinstance(test.value, cst.Name)
+        and test.value.value == self_name
+        and test.attr.value != "training"
+    ):
+        return not holds  # ``if not self.built:``
+    return False
+
+
+def _self_reads(test: cst.BaseExpression, self_name: str) -> set[str]:
+    """The attributes of ``self`` that ``test`` reads (``self.training`` aside)."""
+    return {
+        node.attr.value
+        for node in _walk(test)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+        and node.value.value == self_name and node.attr.value != "training"
+    }
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node under it."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _reads_self(node: cst.BaseExpression, self_name: str) -> bool:
+    """``self``, ``self.<attr>`` (or deeper), ``getattr(self, ...)``."""
+    if isinstance(node, cst.Call) and dotted(node.func) == "getattr" and node.args:
+        node = node.args[0].value
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name) and node.value == self_name
+
+
+_EMPTY_MODULE = cst.Module([])
+#: Words that ask for one object in several places (``shared_head``, ``share_bbox``, ``tie_weights``).
+_SHARING = re.compile(r"(?<![A-Za-z])(?:share[ds]?|sharing|tie[ds]?|tying)(?![a-z])", re.IGNORECASE)
+
+
+def _discarded(call: cst.Call, receiver: Val, statement: cst.CSTNode, span: Span, frame: Frame, own: bool,
+               self_attr: str | None) -> Discarded:
+    assert isinstance(call.func, cst.Attribute)
+    text = _EMPTY_MODULE.code_for_node(call.func.value)
+    if "\n" in text or len(text) > 40:
+        text = "the tensor"
+    return Discarded(text, call, statement, span, frame.method, own, receiver, call.func.attr.value,
+                     frame.in_init, self_attr)
+
+
+class FunctionWalk(Walker):
+    """Walks one function outside a Module class (a module-level function, a method of another
+    class) and records its :class:`Discarded` conversions.  What its arguments hold comes from
+    their annotations (:func:`.inference.frame_for`); ``self`` is unknown."""
+
+    def __init__(self, resolver: Resolver, info: FunctionInfo) -> None:
+        super().__init__(resolver)
+        self.info = info
+        self.discarded: list[Discarded] = []
+
+    def run(self, function: cst.FunctionDef) -> list[Discarded]:
+        self.run_function(function, frame_for(function, self.info, False, self.resolver))
+        return self.discarded
+
+    def on_discarded(self, frame: Frame, call: cst.Call, receiver: Val, statement: cst.CSTNode) -> None:
+        self.discarded.append(_discarded(call, receiver, statement, self.info.span, frame, True, None))

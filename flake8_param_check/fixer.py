@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import libcst as cst
 
@@ -42,7 +42,7 @@ from . import torch_names as tn
 from .findings import Finding
 from .rules import BY_CODE
 from .analysis import Reported, analyze_detailed
-from .rules._fixkit import ClassTree, FixSite, Plan
+from .rules._fixkit import ClassTree, Plan, bound_elsewhere, site_at, top_level_imports
 from .settings import DEFAULT, Settings
 from .source import physical_lines as split_lines
 
@@ -162,6 +162,8 @@ class _Fixer:
             return FixResult(source, [], sorted(unfixed))
         if insertion is not None:
             edits.append(insertion)
+        needed = sorted({line for p in plans if p.item.finding in fixed for line in p.imports})
+        edits.extend(_insertion(self.tree, self.lines, line + _newline_of(self.lines)) for line in needed)
         result = self.splice(edits)
         try:
             ast.parse(result)
@@ -260,7 +262,7 @@ class _Fixer:
         tree = self.tree_for(item.binding.span)
         if plan_fix is None or tree is None:
             return None
-        site = FixSite.at(item, tree, self.session, self.settings, self.source)
+        site = site_at(item, tree, self.session, self.settings, self.source)
         return None if site is None else plan_fix(site)
 
 
@@ -270,7 +272,7 @@ def nn_name(tree: ast.Module, lines: Sequence[str]) -> tuple[str | None, Edit | 
     """The expression for ``torch.nn`` in the file of ``tree`` and ``lines`` and, when an import
     must be added, the edit inserting it."""
     imported: dict[str, str] = {}
-    for node in _top_level_imports(tree):
+    for node in top_level_imports(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -280,7 +282,7 @@ def nn_name(tree: ast.Module, lines: Sequence[str]) -> tuple[str | None, Edit | 
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             for alias in node.names:
                 imported.setdefault(alias.asname or alias.name, f"{node.module}.{alias.name}")
-    shadowed = _other_bindings(tree)
+    shadowed = bound_elsewhere(tree)
     usable = {name: qual for name, qual in imported.items() if name not in shadowed}
     preferred = tn.NN_IMPORTS[0][0]
     for wanted, spelling in tn.NN_SPELLINGS:
@@ -324,37 +326,3 @@ def _newline_of(lines: Sequence[str]) -> str:
         if line.endswith("\r"):
             return "\r"
     return "\n"
-
-
-def _top_level_imports(tree: ast.Module) -> Iterator[ast.stmt]:
-    """Imports that always run at module level: top-level ones and those in a top-level ``try``."""
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        elif isinstance(node, ast.Try):
-            for inner in node.body:
-                if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                    yield inner
-
-
-def _other_bindings(tree: ast.Module) -> set[str]:
-    """Names bound anywhere in the file other than by the imports of :func:`_top_level_imports`."""
-    counted = {id(node) for node in _top_level_imports(tree)}
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in counted:
-            for alias in node.names:
-                names.add(alias.asname or alias.name.split(".", 1)[0])
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-            names.update(name for name, _, _ in tn.NN_IMPORTS)
-    return names

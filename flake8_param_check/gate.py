@@ -101,6 +101,9 @@ def worth_parsing(info: ClassInfo, symbols: FileSymbols, inherited: Callable[[],
     init_methods = [function for name, function in info.methods.items() if name in in_init]
     trainable = {attr for function in info.methods.values() for attr in function.made_trainable}
     for name, function in info.methods.items():
+        # The method's notes (made for its assignments anyway) hold its discarded calls.
+        if gate.discards_tensor(function, function.noted_discards()):
+            return True
         if name not in in_init:
             if (
                 words_in_class
@@ -124,7 +127,7 @@ def worth_parsing(info: ClassInfo, symbols: FileSymbols, inherited: Callable[[],
             # the state ``__init__`` leaves, and what they add to it is never judged.
             if _is_container(value) and not gate.fills_harmless(f"self.{target.attr}", init_methods):
                 return True
-    return False
+    return builds_in_forward(info, symbols)
 
 
 def _is_container(node: ast.expr) -> bool:
@@ -151,6 +154,106 @@ def init_scope(info: ClassInfo, symbols: FileSymbols) -> set[str]:
                 scope.add(name)
                 pending.append(name)
     return scope
+
+
+def forward_scope(info: ClassInfo, symbols: FileSymbols) -> set[str]:
+    """``forward`` and the methods of the class it calls on ``self``, transitively, found by their
+    text (the class walk follows the calls themselves, and leaves out the init scope)."""
+    if tn.FORWARD_METHOD not in info.methods:
+        return set()
+    scope = {tn.FORWARD_METHOD}
+    pending = [tn.FORWARD_METHOD]
+    while pending:
+        text = symbols.span_text(info.methods[pending.pop()].span)
+        for name in info.methods:
+            if name not in scope and f".{name}(" in text:
+                scope.add(name)
+                pending.append(name)
+    return scope
+
+
+def builds_in_forward(info: ClassInfo, symbols: FileSymbols) -> bool:
+    """Whether a method of the forward scope may build a Module or a Parameter that holds state
+    (what :func:`builds` says of a call), whatever guards it.  Once per class."""
+    memo: Memo[bool] = symbols.caches.setdefault("builds-in-forward", Memo())
+    return memo.get(info.qualname, lambda: any(
+        _builds_in(info.methods[name], symbols) for name in forward_scope(info, symbols)), True)
+
+
+#: A call whose name ends in a capitalised word (``nn.Linear(``, ``Block (``), as text: what a
+#: class is called by (classes are capitalised; a lowercase name for one is found by
+#: :func:`_lowercase_builders`).  It finds every such call the inference can resolve, and more
+#: (in strings and comments); searching for it is about ten times cheaper than walking the tree.
+_CAPITALISED_CALL = re.compile(r"[A-Z]\w*\s*\(")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
+def _builds_in(function: FunctionInfo, symbols: FileSymbols) -> bool:
+    text = _code_text(function, symbols)
+    names = set()
+    for match in _CAPITALISED_CALL.finditer(text):
+        start = match.start()
+        while start > 0 and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        names.add(text[start:match.end() - 1].rstrip())
+    names.update(name for name in _lowercase_builders(symbols) if name + "(" in text)
+    found = {name for name in names if name.partition(".")[0] != function.self_name and builds(symbols, name)}
+    if not found:
+        return False
+    # The text also holds strings and comments: confirm with the calls of the tree (rarely asked).
+    return any(
+        isinstance(node, ast.Call) and dotted_name(node.func) in found
+        for node in ast.walk(function.node)
+    )
+
+
+def _code_text(function: FunctionInfo, symbols: FileSymbols) -> str:
+    """The text of ``function`` without its docstring (whose examples call classes too)."""
+    body = function.node.body
+    first = body[0] if body else None
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):
+        return symbols.span_text(function.span)
+    lines = symbols.index.lines
+    start, end = function.span.start, function.span.end
+    return "".join([*lines[start - 1: first.lineno - 1], *lines[(first.end_lineno or first.lineno): end]])
+
+
+def _lowercase_builders(symbols: FileSymbols) -> frozenset[str]:
+    """Lowercase names under which the file may call a class: its lowercase classes and imported
+    names (``from torch.nn import Linear as linear``, ``from .blocks import conv_block``)."""
+    found: frozenset[str] | None = symbols.caches.get("lowercase-builders")
+    if found is None:
+        index = symbols.index
+        found = frozenset(
+            name for name in (*index.classes_by_name, *index.imports.aliases)
+            if name[:1].islower() or name[:1] == "_"
+        )
+        symbols.caches["lowercase-builders"] = found
+    return found
+
+
+def builds(symbols: FileSymbols, name: str) -> bool:
+    """Whether calling the dotted ``name`` builds a ``torch.nn`` layer with Parameters, buffers or
+    a train/eval behaviour, a Module class of the project, or a Parameter (once per file)."""
+    memo: Memo[bool] = symbols.caches.setdefault("builds", Memo())
+    return memo.get(name, lambda: _builds(symbols, name), True)
+
+
+def _builds(symbols: FileSymbols, name: str) -> bool:
+    meaning = symbols.lookup(name)
+    if isinstance(meaning, ClassRef):
+        return meaning.is_module()
+    if not isinstance(meaning, Qualified):
+        return False
+    effect = effects.call(meaning.name, symbols.settings.module_bases)
+    if effect is effects.Call.PARAMETER:
+        return True
+    return (
+        effect is effects.Call.MODULE
+        and tn.torch_layer_name(meaning.name) is not None
+        and effects.module_holds(meaning.name) in (effects.Holds.STATE, effects.Holds.MODE)
+    )
 
 
 def _called_by_bases(name: str, info: ClassInfo, symbols: FileSymbols) -> bool:
@@ -230,9 +333,11 @@ class Gate:
             for value in function.fills.get(key, ())
         )
 
-    def harmless_self(self, attr: str) -> bool:
+    def harmless_self(self, attr: str, mode: Mode = Mode.ANY) -> bool:
         """``self.<attr>``: harmless unless assigned something that matters, registered by name,
-        or possibly set by a base class."""
+        or possibly set by a base class.  What matters is any kind (the attribute may be put in
+        a container, compared...), except where only a tensor does (a receiver of a tensor
+        method, ``mode`` TENSORISH): the inference reads what was assigned."""
         if self.owner is None:
             return False
         if self._inherited_value is None:
@@ -242,10 +347,11 @@ class Gate:
         owner = self.owner
         if attr in self.registered_names():
             return False
+        judged = Mode.TENSORISH if mode is Mode.TENSORISH else Mode.ANY
         return self._memoised(
-            ("self", attr),
+            ("self", attr, judged),
             lambda: all(
-                self.harmless(value, function, Mode.ANY)
+                self.harmless(value, function, judged)
                 for function in owner.methods.values()
                 for target, value in function.self_assigns
                 if target.attr == attr
@@ -287,7 +393,7 @@ class Gate:
             return self.harmless_local(node.id, function, mode)
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name) and node.value.id == function.self_name:
-                return self.harmless_self(node.attr)
+                return self.harmless_self(node.attr, mode)
             owner_mode = _attribute_receiver(node.attr, mode)
             return owner_mode is None or self.harmless(node.value, function, owner_mode)
         if isinstance(node, ast.Subscript):
@@ -350,6 +456,8 @@ class Gate:
                 default = dotted_name(self.defaults(function)[root])
                 return default is not None and not call_may_give(self.symbols, default, mode)
             else:
+                if mode is Mode.TOP and self.repeats_modules(name, node, function):
+                    return False  # ``nn.ModuleList([block] * n)``: one object several times
                 builtin = effects.CONTAINER_BUILTINS.get(name)
                 if builtin is not None and self.symbols.lookup(name) is None:
                     return self.builtin_harmless(node, function, mode)
@@ -365,6 +473,93 @@ class Gate:
             receiver_mode = _method_receiver(func.attr, bool(node.args or node.keywords), mode)
             return receiver_mode is None or self.harmless(func.value, function, receiver_mode)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
+
+    # --- one object repeated, conversions discarded ----------------------------------------
+
+    def discards_tensor(self, function: FunctionInfo, calls: Optional[list[ast.Call]] = None,
+                        self_known: bool = True) -> bool:
+        """Whether an expression statement of ``function`` may convert a tensor and drop the
+        result (``x.to(d)`` alone): its receiver may be a tensor.  ``calls``: those statements'
+        calls, when known (else :attr:`.index.FunctionInfo.discards`).  Without ``self_known`` a
+        receiver read from ``self`` is unknown (a function outside a Module class)."""
+        for call in function.discards if calls is None else calls:
+            receiver = call.func.value  # type: ignore[attr-defined]
+            if not self_known and _root_name(receiver) == function.self_name:
+                continue
+            if not self.harmless(receiver, function, Mode.TENSORISH):
+                return True
+        return False
+
+    def repeats_modules(self, name: str, node: ast.Call, function: FunctionInfo) -> bool:
+        """``nn.ModuleList(xs)`` or ``nn.Sequential(*xs)`` where ``xs`` may repeat one object."""
+        if name.rpartition(".")[2] not in tn.MODULE_SEQUENCES:
+            return False
+        meaning = self.symbols.lookup(name)
+        if not (isinstance(meaning, Qualified) and tn.torch_layer_name(meaning.name) in tn.MODULE_SEQUENCES):
+            return False
+        return any(self.may_repeat(arg, function) for arg in node.args)
+
+    def may_repeat(self, node: ast.expr, function: FunctionInfo) -> bool:
+        """Whether ``node`` may be a list holding one object several times: ``[x] * n``, a
+        comprehension whose element is not made per item, ``itertools.repeat(x, n)``, or what a
+        name, an attribute of ``self`` or a function holding one gives."""
+        if isinstance(node, (ast.Starred, ast.NamedExpr)):
+            return self.may_repeat(node.value, function)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mult):
+                return True
+            return isinstance(node.op, ast.Add) and (
+                self.may_repeat(node.left, function) or self.may_repeat(node.right, function))
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return isinstance(node.elt, (ast.Name, ast.Attribute))
+        if isinstance(node, ast.IfExp):
+            return self.may_repeat(node.body, function) or self.may_repeat(node.orelse, function)
+        if isinstance(node, ast.Subscript):
+            return self.may_repeat(node.value, function)
+        if isinstance(node, ast.Name):
+            values = function.local_values.get(node.id)
+            if values is None:
+                return node.id in self.bound_arguments(function)
+            return self._memoised(("repeat", id(function), node.id),
+                                  lambda: any(v is not None and self.may_repeat(v, function) for v in values))
+        if isinstance(node, ast.Attribute):
+            owner = self.owner
+            on_self = isinstance(node.value, ast.Name) and node.value.id == function.self_name
+            if owner is None or not on_self:
+                return False
+            return self._memoised(("repeat-self", node.attr), lambda: any(
+                self.may_repeat(value, method)
+                for method in owner.methods.values()
+                for target, value in method.self_assigns
+                if target.attr == node.attr
+            ))
+        if isinstance(node, ast.Call):
+            return self.call_may_repeat(node, function)
+        return False
+
+    def call_may_repeat(self, node: ast.Call, function: FunctionInfo) -> bool:
+        name = dotted_name(node.func)
+        if name is None:
+            return False
+        root, _, rest = name.partition(".")
+        if root == function.self_name:
+            method = self.owner.methods.get(rest) if self.owner is not None and "." not in rest else None
+            return method is not None and self._memoised(
+                ("repeat-returns", id(method)),
+                lambda: any(self.may_repeat(v, method) for v in method.return_values))
+        if name in effects.CONTAINER_BUILTINS and self.symbols.lookup(name) is None:
+            return any(self.may_repeat(arg, function) for arg in node.args)
+        meaning = self.symbols.lookup(name)
+        if isinstance(meaning, Qualified):
+            return effects.call(meaning.name) is effects.Call.REPEAT
+        if isinstance(meaning, FunctionRef):
+            info = meaning.info
+            gate = self
+            if meaning.symbols is not self.symbols:
+                gate = Gate(meaning.symbols, info.owner, lambda: True)
+            return gate._memoised(("repeat-returns", id(info)),
+                                  lambda: any(gate.may_repeat(v, info) for v in info.return_values))
+        return False
 
     def bound_arguments(self, function: FunctionInfo) -> frozenset[str]:
         """The parameters of a method that ``__init__`` calls: the walk binds them to what the
@@ -411,6 +606,13 @@ class Gate:
         if isinstance(argument, (ast.GeneratorExp, ast.ListComp)):
             return mode is Mode.TENSORISH or self.harmless(argument.elt, function, Mode.ANY)
         return isinstance(argument, ast.Starred) or self.harmless(argument, function, Mode.ANY)
+
+
+def _root_name(node: ast.expr) -> Optional[str]:
+    """``a`` for ``a``, ``a.b.c``, ``a[0].b`` or ``a.f().b``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def tensor_arguments(symbols: FileSymbols, function: FunctionInfo) -> frozenset[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .effects import ANY_FILL_METHOD
-from .torch_names import REQUIRES_GRAD_ATTRIBUTE, REQUIRES_GRAD_METHOD
+from .torch_names import DISCARDABLE_METHODS, REQUIRES_GRAD_ATTRIBUTE, REQUIRES_GRAD_METHOD
 from .imports import ImportTable, dotted_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -41,7 +41,8 @@ class Span(NamedTuple):
         return cls(start, node.end_lineno or node.lineno, node.col_offset)
 
 
-#: (self_assigns, local_values, return_values, fills, narrowed, made_trainable): see FunctionInfo
+#: (self_assigns, local_values, return_values, fills, narrowed, made_trainable, discards): see
+#: FunctionInfo
 _Notes = tuple
 
 
@@ -75,6 +76,7 @@ class FunctionInfo(_Reloadable):
     self_name: str | None = None  #: the first parameter of a method
     tensor_args: frozenset[str] | None = None  #: filled by :func:`.gate.tensor_arguments`
     _notes: "_Notes | None" = None
+    _discards: "list[ast.Call] | None" = None
 
     def __post_init__(self) -> None:
         args = self.node.args
@@ -114,9 +116,27 @@ class FunctionInfo(_Reloadable):
         ``xs += v``, keyed by ``xs`` (a local) or ``self.xs``."""
         return self._noted()[3]
 
+    @property
+    def discards(self) -> list[ast.Call]:
+        """The expression statements that call a method which only returns a new tensor
+        (``x.to(d)`` alone on its line): their calls.  Taken from the other notes when they are
+        made already (the gate makes them for the methods of Module classes), else found by a
+        walk of the statements alone (it is asked of every function of a file)."""
+        if self._discards is None:
+            if self._notes is not None:
+                self._discards = self._notes[6]
+            else:
+                self._discards = []
+                _note_discards(self.node.body, self._discards)
+        return self._discards
+
+    def noted_discards(self) -> list[ast.Call]:
+        """:attr:`discards`, made with the other notes (for a method whose notes are wanted)."""
+        return self._noted()[6]
+
     def _noted(self) -> "_Notes":
         if self._notes is None:
-            self._notes = ([], {}, [], {}, set(), set())
+            self._notes = ([], {}, [], {}, set(), set(), [])
             _note_block(self.node.body, self)
         return self._notes
 
@@ -207,9 +227,9 @@ class FileIndex:
         for info in self.classes:
             info._node = None
             for method in info.methods.values():
-                method._node = method._notes = None
+                method._node = method._notes = method._discards = None
         for function in self.functions.values():
-            function._node = function._notes = None
+            function._node = function._notes = function._discards = None
 
     def reload(self, span: Span, placeholder: str) -> ast.AST:
         """The definition at ``span`` parsed again from the lines (``placeholder`` if it fails)."""
@@ -266,6 +286,8 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
                 method.return_values.append(node.value)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
+            if isinstance(call.func, ast.Attribute) and call.func.attr in DISCARDABLE_METHODS:
+                method._noted()[6].append(call)
             if not call.args or _is_true(call.args[0]):
                 _note_trainable(call.func, REQUIRES_GRAD_METHOD, method)
             if isinstance(call.func, ast.Attribute) and call.func.attr in ANY_FILL_METHOD:
@@ -289,6 +311,19 @@ def _note_block(body: list[ast.stmt], method: FunctionInfo) -> None:
                 method.local_values.setdefault(handler.name, []).append(None)
         for block in _blocks(node):
             _note_block(block, method)
+
+
+def _note_discards(body: list[ast.stmt], found: list[ast.Call]) -> None:
+    """The calls of :attr:`FunctionInfo.discards` in ``body`` and the blocks nested in it."""
+    for node in body:
+        if isinstance(node, ast.Expr):
+            call = node.value
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                    and call.func.attr in DISCARDABLE_METHODS:
+                found.append(call)
+        elif isinstance(node, _COMPOUND):
+            for block in _blocks(node):
+                _note_discards(block, found)
 
 
 def _container_key(node: ast.expr, method: FunctionInfo) -> str | None:

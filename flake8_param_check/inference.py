@@ -22,7 +22,9 @@ from . import effects
 from . import torch_names as tn
 from .index import FunctionInfo
 from .symbols import ClassRef, FunctionRef, Meaning, Qualified
-from .values import NONE, Container, Env, Kind, Val, container, either, items, join_all, merge_envs, tensor
+from .values import (
+    NONE, UNKNOWN_HOLDS, Container, Env, Kind, Val, container, either, items, join_all, merge_envs, tensor,
+)
 
 
 class Budget(Exception):
@@ -121,6 +123,10 @@ def annotation_text(annotation: Optional[cst.Annotation]) -> Optional[str]:
 _ORDERED = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
 
 
+#: An ``if`` test around a statement: the test, whether it holds there, the branch it guards.
+Condition = tuple[cst.BaseExpression, bool, cst.BaseSuite]
+
+
 class Frame:
     """One function being walked: its locals and where it stands."""
 
@@ -184,6 +190,12 @@ class Walker:
     def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
         self.block_path: list[int] = []
+        #: The tests of the ``if`` statements around the statement being walked, each with
+        #: whether it holds there (``False`` in an ``elif``/``else`` branch it failed to reach)
+        #: and the branch it guards.
+        self.conditions: list[Condition] = []
+        #: The statement being walked (a line of small statements, or a compound statement).
+        self.statement: cst.CSTNode = _EMPTY
 
     # --- hooks -----------------------------------------------------------------------------
 
@@ -202,6 +214,13 @@ class Walker:
     def read_self(self, frame: Frame, attr: str) -> Optional[Val]:
         """What ``self.<attr>`` holds, as far as is known."""
         return None
+
+    def on_call(self, frame: Frame, call: cst.Call, value: Optional[Val]) -> None:
+        """A call of a name the resolver knows (a class, a function), and what it gave."""
+
+    def on_discarded(self, frame: Frame, call: cst.Call, receiver: Val, statement: cst.CSTNode) -> None:
+        """An expression statement ``<receiver>.<method>(...)`` whose method returns a new tensor
+        and changes nothing (:func:`.effects.discards`): its result is lost."""
 
     # --- statements ------------------------------------------------------------------------
 
@@ -233,7 +252,11 @@ class Walker:
         self.resolver.step()
         handler = self._statement_handlers.get(type(node))
         if handler is not None:
-            getattr(self, handler)(node, frame)
+            outer, self.statement = self.statement, node
+            try:
+                getattr(self, handler)(node, frame)
+            finally:
+                self.statement = outer
 
     def stmt_SimpleStatementLine(self, node: cst.SimpleStatementLine, frame: Frame) -> None:
         for small in node.body:
@@ -248,18 +271,28 @@ class Walker:
         results: list[Env] = []
         current: "cst.If | cst.Else | None" = node
         otherwise: Env = {}  # what the failed tests before this branch tell
+        failed: list[cst.BaseExpression] = []  # the tests before this branch
+        depth = len(self.conditions)
         while current is not None:
             frame.env = {**base, **otherwise}
             if isinstance(current, cst.Else):
+                self.conditions.extend((test, False, current.body) for test in failed)
                 self.run_block(current.body, frame)
+                del self.conditions[depth:]
                 results.append(frame.env)
                 break
             self.eval(current.test, frame)
             fails = self.narrowed(current.test, False, frame)
             frame.env = {**frame.env, **self.narrowed(current.test, True, frame)}
-            self.run_block(current.body, frame)
+            self.conditions.extend((test, False, current.body) for test in failed)
+            self.conditions.append((current.test, True, current.body))
+            try:
+                self.run_block(current.body, frame)
+            finally:
+                del self.conditions[depth:]
             results.append(frame.env)
             otherwise = {**otherwise, **fails}
+            failed.append(current.test)
             current = current.orelse
         if current is None:  # no ``else``: the tests may all fail
             results.append({**base, **otherwise})
@@ -410,6 +443,20 @@ class Walker:
             frame.env[node.target.value] = current if current is not None and current.is_tensor else None
 
     def stmt_Expr(self, node: cst.Expr, frame: Frame, line: cst.CSTNode) -> None:
+        call = node.value
+        if (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in tn.DISCARDABLE_METHODS
+            and self.self_attr(call.func, frame) is None
+        ):
+            # ``x.to(d)`` alone: what the receiver holds decides (see :func:`.effects.discards`).
+            receiver = self.eval(call.func.value, frame)
+            self.eval_args(call, frame)
+            method = call.func.attr.value
+            if receiver is not None and effects.discards(receiver.kind, method, bool(call.args)):
+                self.on_discarded(frame, call, receiver, line)
+            return
         self.eval(node.value, frame)
 
     def stmt_Return(self, node: cst.Return, frame: Frame, line: cst.CSTNode) -> None:
@@ -468,6 +515,8 @@ class Walker:
     def store_item(self, target: cst.Subscript, value: Optional[Val], frame: Frame) -> None:
         """``xs[k] = value``: a dict or list filled item by item."""
         owner = self.eval(target.value, frame)
+        if owner is not None:
+            owner.repeated = None  # ``xs[i] = ...``: its items may be distinct objects now
         if owner is not None and owner.kind is Kind.CONTAINER and owner.container is Container.DICT:
             key = target.slice[0].slice if len(target.slice) == 1 else None
             if not (isinstance(key, cst.Index) and string_value(key.value) is not None):
@@ -517,6 +566,8 @@ class Walker:
         if isinstance(node.operator, (cst.Add, cst.Multiply)):
             joined = _joined(left, right, isinstance(node.operator, cst.Add))
             if joined is not None:
+                if isinstance(node.operator, cst.Multiply) and not _at_most_once(node):
+                    joined.repeated = _REPEATED_BY_PRODUCT
                 return joined
         return _operator(left, right)
 
@@ -587,7 +638,28 @@ class Walker:
     def expr_ListComp(self, node: "cst.ListComp | cst.GeneratorExp | cst.SetComp",
                       frame: Frame) -> Optional[Val]:
         element = self.eval_comprehension(node.elt, node.for_in, frame)
-        return container(Container.LIST, [element]) if isinstance(node, cst.ListComp) else None
+        if not isinstance(node, cst.ListComp):
+            return None
+        made = container(Container.LIST, [element])
+        made.repeated = self.comprehension_repeats(node.elt, node.for_in, element, frame)
+        return made
+
+    def comprehension_repeats(self, element_node: cst.BaseExpression, for_in: cst.CompFor,
+                              element: Optional[Val], frame: Frame) -> Optional[str]:
+        """How a comprehension repeats one object (``[layer for _ in range(n)]``): its element is
+        a name bound outside it, or ``self.<attr>``, so each item is that same object."""
+        if element is None:
+            return None
+        if self.self_attr(element_node, frame) is not None:
+            return _REPEATED_BY_COMPREHENSION
+        if not isinstance(element_node, cst.Name):
+            return None
+        bound: set[str] = set()
+        current: Optional[cst.CompFor] = for_in
+        while current is not None:
+            bound.update(target_names(current.target))
+            current = current.inner_for_in
+        return _REPEATED_BY_COMPREHENSION if element_node.value not in bound else None
 
     expr_GeneratorExp = expr_SetComp = expr_ListComp
 
@@ -655,7 +727,9 @@ class Walker:
             meaning = self.resolver.meaning(name, frame)
             if meaning is not None:
                 args = self.eval_args(call, frame)
-                return self.call_known(meaning, call, args)
+                value = self.call_known(meaning, call, args)
+                self.on_call(frame, call, value)
+                return value
             if isinstance(func, cst.Name):
                 local = frame.env.get(name)
                 if local is not None and local.kind is Kind.CALLABLE:
@@ -679,7 +753,7 @@ class Walker:
             if not meaning.is_module():
                 return None
             consume(args)
-            return Val(Kind.MODULE)
+            return Val(Kind.MODULE, made_by=meaning)
         result = self.resolver.returns(meaning)
         return result.copy() if result is not None else None
 
@@ -694,14 +768,18 @@ class Walker:
             if which is Container.DICT:
                 pair = items(item, 2) if isinstance(argument.elt, (cst.Tuple, cst.List)) else [None, None]
                 return container(which, [pair[1]], str_keys=False)
-            return container(which, [item])
+            made = container(which, [item])
+            made.repeated = self.comprehension_repeats(argument.elt, argument.for_in, item, frame)
+            return made
         source = self.eval(argument, frame)
         if which is Container.DICT:
             if source is not None and source.kind is Kind.CONTAINER and source.container is Container.DICT:
                 return container(which, list(source.elements), str_keys=source.str_keys)
             return None
         if source is not None and source.kind is Kind.CONTAINER and source.container is not Container.DICT:
-            return container(which, list(source.elements), exact=source.exact)
+            made = container(which, list(source.elements), exact=source.exact)
+            made.repeated = source.repeated
+            return made
         if source is not None and source.is_tensor:
             return container(which, [tensor()])
         return None
@@ -728,10 +806,18 @@ class Walker:
             return first
         if effect is effects.Call.COPY_OF_FIRST_ARGUMENT:
             if first is not None and first.kind is not Kind.CONTAINER:
-                return Val(first.kind, trainable=first.trainable)
+                return Val(first.kind, trainable=first.trainable, made_by=first.made_by)
             return None
+        if effect is effects.Call.REPEAT:
+            counted = len(args) > 1 or keyword(call, tn.REPEAT_COUNT_KEYWORD) is not None
+            if not counted:
+                return None  # ``repeat(x)`` repeats for ever: only a ``zip`` can use it
+            repeated = container(Container.LIST, [first])
+            repeated.repeated = qualname.rpartition(".")[2] + "(x, n)"
+            return repeated
         if effect is effects.Call.MODULE:
             consume(args)
+            return _module(qualname, args, call)
         kind = effect.kind if effect is not None else None
         return Val(kind) if kind is not None else None
 
@@ -808,9 +894,51 @@ def _joined(left: Optional[Val], right: Optional[Val], add: bool) -> Optional[Va
         if len(sequences) != 2:
             return None
         assert left is not None and right is not None
-        return container(left.container, [*left.elements, *right.elements],  # type: ignore[arg-type]
-                         exact=left.exact and right.exact)
+        joined = container(left.container, [*left.elements, *right.elements],  # type: ignore[arg-type]
+                           exact=left.exact and right.exact)
+        joined.repeated = left.repeated or right.repeated
+        return joined
     return container(sequences[0].container, list(sequences[0].elements))  # type: ignore[arg-type]
+
+
+#: How a list or tuple repeats one object (:attr:`.values.Val.repeated`).
+_REPEATED_BY_PRODUCT = "[x] * n"
+_REPEATED_BY_COMPREHENSION = "[x for _ in ...] over one x"
+
+
+def _at_most_once(node: cst.BinaryOperation) -> bool:
+    """``[x] * 1`` (or ``0``): a product that does not repeat anything."""
+    for factor in (node.left, node.right):
+        if isinstance(factor, cst.Integer) and int(factor.value, 0) <= 1:
+            return True
+    return False
+
+
+def _module(qualname: str, args: list[Optional[Val]], call: cst.Call) -> Val:
+    """A Module of the class ``qualname``; ``nn.ModuleList(xs)`` and ``nn.Sequential(*xs)`` of a
+    list repeating one object hold that object several times; a norm layer holds what its
+    keywords say (:data:`.torch_names.STATE_KEYWORDS`)."""
+    made = Val(Kind.MODULE, made_by=qualname)
+    layer = tn.torch_layer_name(qualname)
+    keywords = tn.STATE_KEYWORDS.get(layer or "")
+    if keywords is not None and layer is not None:
+        switches: dict[str, Optional[bool]] = {}
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args) or len(positional) > tn.STATE_KEYWORDS_AFTER.get(layer, 1):
+            switches["*"] = None
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in keywords:
+                literal = True if is_true(arg.value) else False if is_false(arg.value) else None
+                switches[arg.keyword.value] = literal
+        holds = effects.module_holds(qualname, switches)
+        made.holds = holds if holds is not None else UNKNOWN_HOLDS
+    if layer in tn.MODULE_SEQUENCES and qualname.startswith("torch.nn."):
+        for value in args:
+            if value is not None and value.kind is Kind.CONTAINER and value.repeated:
+                made.repeated = value.repeated
+                made.elements = list(value.leaves())
+                break
+    return made
 
 
 def element(value: Optional[Val]) -> Optional[Val]:

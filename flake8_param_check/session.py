@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import torch_names as tn
-from .classwalk import ClassSummary, MethodRef, walk_class
+from .classwalk import ClassSummary, Discarded, FunctionWalk, MethodRef, walk_class
 from .index import ClassInfo, FunctionInfo, Span
 from .inference import MAX_STEPS, Budget, Frame, Walker, frame_for
 from .memo import Memo
@@ -117,8 +117,16 @@ class Session:
         result = walk_class(self, self.symbols, info, init_only=not self.reporting, complete=self.complete,
                             words=self.words)
         if not self.reporting:
-            result.bindings = []  # only the file's own run reports them; keep no trees alive
+            # Only the file's own run reports them; keep no trees alive.
+            result.bindings, result.constructions, result.discarded = [], [], []
         return result
+
+    def function_facts(self, info: FunctionInfo) -> list[Discarded]:
+        """The discarded conversions of a function outside a Module class."""
+        function = self.definition(info.span)
+        if not isinstance(function, cst.FunctionDef):
+            return []
+        return FunctionWalk(self, info).run(function)
 
     def method(self, ref: MethodRef) -> Optional[cst.FunctionDef]:
         session = self if ref.symbols is self.symbols else session_of(ref.symbols)

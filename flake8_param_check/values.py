@@ -49,7 +49,7 @@ class Val:
 
     __slots__ = (
         "kind", "trainable", "converted", "registered", "container", "elements", "str_keys", "consumed",
-        "exact", "target", "float32",
+        "exact", "target", "float32", "repeated", "made_by", "holds",
     )
 
     def __init__(
@@ -64,6 +64,7 @@ class Val:
         exact: bool = False,
         target: object = None,
         float32: bool = False,
+        made_by: object = None,
     ) -> None:
         self.kind = kind
         self.trainable = trainable  #: requires_grad=True on a raw tensor
@@ -78,11 +79,24 @@ class Val:
         self.exact = exact
         self.target = target  #: what a CALLABLE calls (a meaning of the symbols layer)
         self.float32 = float32  #: a tensor known to be float32 (``.float()`` gives it back)
+        #: A list or tuple holding one object several times, and how (``"[x] * n"``); a Module
+        #: made by ``nn.ModuleList``/``nn.Sequential`` of such a list, whose ``elements`` are
+        #: then the repeated objects.
+        self.repeated: Optional[str] = None
+        #: The class that built a Module (a qualified name, or a class of the project as the
+        #: symbols layer names it).
+        self.made_by = made_by
+        #: For a torch layer whose arguments decide what it holds (a norm's ``affine=False``):
+        #: what it holds (an ``effects.Holds``), or :data:`UNKNOWN_HOLDS`.
+        self.holds: object = None
 
     def copy(self) -> "Val":
-        return Val(self.kind, trainable=self.trainable, converted=self.converted, container=self.container,
-                   elements=list(self.elements), str_keys=self.str_keys, exact=self.exact, target=self.target,
-                   float32=self.float32)
+        copied = Val(self.kind, trainable=self.trainable, converted=self.converted, container=self.container,
+                     elements=list(self.elements), str_keys=self.str_keys, exact=self.exact,
+                     target=self.target, float32=self.float32, made_by=self.made_by)
+        copied.repeated = self.repeated
+        copied.holds = self.holds
+        return copied
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = " trainable" if self.trainable else ""
@@ -113,6 +127,9 @@ def container(which: Container, elements: "list[Optional[Val]]", str_keys: bool 
               exact: bool = False) -> Val:
     return Val(Kind.CONTAINER, container=which, elements=elements, str_keys=str_keys, exact=exact)
 
+
+#: :attr:`Val.holds` of a layer whose arguments cannot be read.
+UNKNOWN_HOLDS = "unknown"
 
 NONE = Val(Kind.NONE)  #: the value ``None`` (shared: it holds nothing that could change)
 

@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from flake8_param_check.codes import CODES  # noqa: E402
-from flake8_param_check.rules import BY_CODE  # noqa: E402
+from flake8_param_check.rules import BINDINGS, BY_CODE, judges  # noqa: E402
 from flake8_param_check.rules._examples import HEADER  # noqa: E402
 
 README = ROOT / "README.md"
@@ -48,6 +48,18 @@ COMMON_FIX = (
     "after `super().__init__()`, when nothing else in the class assigns the attribute a value the "
     "new one would reject, and never on a line a `# noqa` silences.  Use `--diff` to review first."
 )
+#: The same for a rule whose fix rewrites an expression statement (``x.to(d)``).
+COMMON_STATEMENT_FIX = (
+    "Like every fix, it is only applied to a statement alone on its line, and never on a line a "
+    "`# noqa` silences.  Use `--diff` to review first."
+)
+
+
+def common_fix(rule: ModuleType) -> str:
+    """What the fixer promises for ``rule``'s fix (nothing for a rule without one)."""
+    if rule.plan_fix is None:
+        return ""
+    return COMMON_FIX if judges(rule) == BINDINGS else COMMON_STATEMENT_FIX
 
 
 # -- reading the rule modules -----------------------------------------------------------------
@@ -149,7 +161,7 @@ def rule_page(code: str) -> str:
         "## Use instead",
         _code_block(use_instead(rule)),
         "## Fix",
-        rule.FIX_TEXT + "  " + COMMON_FIX,
+        "  ".join(text for text in (rule.FIX_TEXT, common_fix(rule)) if text),
     ]
     for before, after in fixes:
         parts.append(_code_block(_fix_diff(before, after), "diff"))

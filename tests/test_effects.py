@@ -25,7 +25,8 @@ from flake8_param_check.session import Session
 from flake8_param_check.settings import DEFAULT
 from flake8_param_check.values import TENSOR_LIKE, Kind, Val
 
-HEADER = "import copy\nimport torch\nimport torch.autograd\nimport transformers\nimport torchmetrics\n" \
+HEADER = "import copy\nimport itertools\nimport torch\nimport torch.autograd\nimport transformers\n" \
+    "import torchmetrics\n" \
     "import pytorch_lightning\nimport lightning\nimport torch_geometric\nfrom torch import nn\n\n"
 
 #: A local of each kind, as the examples write it.
@@ -105,6 +106,45 @@ def test_calls_agree_exactly(argument: str) -> None:
         if gate[mode] != matters(kind, mode)
     ]
     assert disagree == []
+
+
+@pytest.mark.parametrize("argument", ["x", "nn.Linear(1, 1)"])
+def test_repeat_with_a_count_agrees_exactly(argument: str) -> None:
+    """``itertools.repeat(x, n)`` is a list of one object; without a count it is unknown (the
+    gate lets both through)."""
+    names = sorted(tn.REPEAT_FUNCTIONS)
+    verdicts = judge([("pass", f"{name}({argument}, 3)") for name in names]
+                     + [("pass", f"{name}({argument})") for name in names])
+    for (kind, gate) in verdicts[:len(names)]:
+        assert kind is not None and kind.kind is Kind.CONTAINER and kind.repeated
+        assert all(gate[mode] == (mode in (Mode.TOP, Mode.ITEMS, Mode.ANY)) for mode in Mode)
+    assert all(kind is None for kind, _ in verdicts[len(names):])
+
+
+@pytest.mark.parametrize("receiver", list(MAKERS), ids=str)
+def test_discarded_conversions_the_gate_never_stops(receiver: object) -> None:
+    """For each receiver kind and each method a statement may drop the result of, the gate's
+    ``discards_tensor`` says yes wherever the inference records a dropped conversion, and no
+    for receivers that are not tensors."""
+    methods = sorted(tn.DISCARDABLE_METHODS | {"zero_", "requires_grad_", "numel"})
+    body = "".join(f"        r{i} = {MAKERS[receiver]}\n        r{i}.{m}(x)\n" for i, m in enumerate(methods))
+    source = HEADER + "class M(nn.Module):\n    def __init__(self, x):\n        super().__init__()\n" + body
+    symbols = file_symbols(source, None, DEFAULT, ast.parse(source), True)
+    session = Session(symbols)
+    info = symbols.index.classes[0]
+    summary = session.class_summary(info)
+    assert summary is not None
+    dropped = {fact.conversion for fact in summary.discarded}
+    init = info.methods["__init__"]
+    gate = Gate(symbols, info, lambda: False)
+    attrs = [c.func.attr for c in init.discards]
+    for method in methods:
+        call = init.discards[attrs.index(method)] if method in tn.DISCARDABLE_METHODS else None
+        may = call is not None and not gate.harmless(call.func.value, init, Mode.TENSORISH)
+        assert (method in dropped) <= may, method
+        assert may == (receiver in TENSOR_LIKE and method in tn.DISCARDABLE_METHODS), method
+        assert (method in dropped) == (receiver in TENSOR_LIKE and method in tn.DISCARDABLE_METHODS), method
+    session.close()
 
 
 def _method_names() -> list[str]:

@@ -6,10 +6,14 @@ them).  The rest is derived from these modules: the table of codes (:mod:`..code
 (``scripts/make_docs.py``), the fixer's dispatch and the order of :data:`RULES`.  Adding a rule
 is adding its module (and the torch facts it needs to :mod:`..torch_names`).
 
-A rule looks at one :class:`~flake8_param_check.checker.Binding` (a ``self.<attr> = value``
-statement and everything the class walk learnt about it) and returns the message fields when it
-fires.  Rules are tried in :data:`RULES` order (lowest ``PRIORITY`` first) and the first that fires
-wins, so a statement gets one code at most: TPC005 and TPC002 are reported *instead of* TPC001.
+A rule looks at one fact of the class walk (:mod:`..classwalk`) and returns the message fields
+when it fires.  What kind of fact is its ``JUDGES``: ``"bindings"`` (the default: a
+:class:`~..classwalk.Binding`, a ``self.<attr> = value`` statement and everything the walk learnt
+about it), ``"constructions"`` (a :class:`~..classwalk.Construction`: a Module or Parameter built
+in the forward scope) or ``"statements"`` (a :class:`~..classwalk.Discarded` conversion, in a
+class or a function).  Rules are tried in :data:`RULES` order (lowest ``PRIORITY`` first) and the
+first that fires wins, so a statement gets one code at most: TPC005 and TPC002 are reported
+*instead of* TPC001; a binding rule wins over the other facts of its statement.
 
 Examples are source snippets; a line of an INVALID example that must be reported ends with
 ``# expect: CODE`` (one code per finding on that line, in column order).  The tests run every
@@ -21,12 +25,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from ..torch_names import DOCUMENTED_PLAIN_ATTRIBUTES
 
+from ._base import BINDINGS
+
 if TYPE_CHECKING:  # pragma: no cover
-    from ._core import Binding, ClassSummary
+    from ._core import ClassSummary, Fact
 
 
 def _discover() -> tuple[ModuleType, ...]:
@@ -41,17 +47,45 @@ RULES: tuple[ModuleType, ...] = _discover()
 BY_CODE: dict[str, ModuleType] = {rule.CODE: rule for rule in RULES}
 
 
-def judge(summary: ClassSummary) -> Iterator[tuple[Binding, str, dict[str, str]]]:
-    """Each binding of the class that a rule reports, with its code and message fields."""
+def judges(rule: ModuleType) -> str:
+    """What kind of fact ``rule`` judges."""
+    return getattr(rule, "JUDGES", BINDINGS)
+
+
+def judge(summary: ClassSummary) -> Iterator[tuple[Fact, str, dict[str, str]]]:
+    """Each fact of the class that a rule reports, with its code and message fields."""
+    codes: dict[int, str] = {}  # statement -> the code reported there
     for binding in summary.bindings:
         if binding.value is None or not binding.own or binding.attr in DOCUMENTED_PLAIN_ATTRIBUTES:
             continue
         if binding.in_init and binding.superseded or binding.growth:
             continue
         for rule in RULES:
-            if not rule.SCOPE.admits(binding):
+            if judges(rule) != BINDINGS or not rule.SCOPE.admits(binding):
                 continue
             fields = rule.check(binding)
             if fields is not None:
+                codes[id(binding.statement)] = rule.CODE
                 yield binding, rule.CODE, fields
                 break
+    yield from judge_facts([*summary.constructions, *summary.discarded], codes)
+
+
+def judge_facts(facts: Sequence[Fact], codes: dict[int, str] | None = None
+                ) -> Iterator[tuple[Fact, str, dict[str, str]]]:
+    """Each fact (other than a binding) that a rule reports.  A statement keeps the code found
+    first (``codes``: statement -> code, updated), by rule priority."""
+    codes = {} if codes is None else codes
+    done: set[int] = set()
+    for rule in RULES:
+        kind = judges(rule)
+        for fact in facts:
+            if fact.JUDGED_AS != kind or id(fact) in done or not fact.own or not rule.SCOPE.admits(fact):
+                continue
+            if codes.get(id(fact.statement), rule.CODE) != rule.CODE:
+                continue
+            fields = rule.check(fact)
+            if fields is not None:
+                done.add(id(fact))
+                codes[id(fact.statement)] = rule.CODE
+                yield fact, rule.CODE, fields

@@ -14,7 +14,12 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._core import Binding
+    from ._core import Fact
+
+
+#: What a rule judges, its optional ``JUDGES`` (a rule without one judges bindings): the facts of
+#: the class walk (:mod:`..classwalk`) whose ``JUDGED_AS`` is the same.
+BINDINGS, CONSTRUCTIONS, STATEMENTS = "bindings", "constructions", "statements"
 
 
 class Scope(Enum):
@@ -22,12 +27,13 @@ class Scope(Enum):
 
     INIT = "__init__ and the methods it calls"
     EVERY_METHOD = "every method"
-    #: For rules to come: the class walk does not tell yet which methods ``forward`` calls, so
-    #: such a rule's check must look at ``binding.method`` itself.
+    #: The class walk records constructions only there (a :class:`~..classwalk.Construction`).
     FORWARD = "forward and the methods it calls"
+    #: Methods of Module classes, and in files that mention torch every other function too.
+    EVERY_FUNCTION = "every function and method"
 
-    def admits(self, binding: Binding) -> bool:
-        return self is not Scope.INIT or binding.in_init
+    def admits(self, fact: Fact) -> bool:
+        return self is not Scope.INIT or fact.in_init
 
 
 #: What every rule module defines.  A rule the fixer leaves alone has ``plan_fix = None`` and
@@ -39,7 +45,8 @@ REQUIRED: dict[str, str] = {
     "SUMMARY": "one sentence: what the rule finds",
     "SCOPE": "a :class:`Scope`",
     "PRIORITY": "an int: rules are tried lowest first, and the first that fires is reported",
-    "check": "``check(binding)``: the message fields (without ``attr``) when the rule fires, else None",
+    "check": "``check(fact)``: the message fields (without ``attr``) when the rule fires, else None "
+             "(the fact is a binding unless the rule's optional ``JUDGES`` names another kind)",
     "plan_fix": "``plan_fix(site)``: a ``Plan``, or None to leave the finding (see :mod:`._fixkit`)",
     "WHY": "why the bug matters (Markdown, for the docs)",
     "FIX_TEXT": "what ``--fix`` does (Markdown, for the docs)",

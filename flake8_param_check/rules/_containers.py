@@ -35,25 +35,35 @@ def message_fields(binding: Binding, fix_list: str, fix_dict: str) -> dict[str, 
     return {"container": str(container or "list"), "fix": fix_dict if container == "dict" else fix_list}
 
 
+def container_fix_allowed(site: FixSite, kind: str, list_class: str, dict_class: str) -> bool:
+    """Whether the container on ``self`` may become ``nn.<list_class>``/``nn.<dict_class>``: it
+    holds ``kind`` values only, nothing else assigns the attribute, and the methods called on it
+    exist on the torch container."""
+    val = site.binding.value
+    if val is None or val.kind != core.CONTAINER or val.consumed:
+        return False
+    if val.container not in ("list", "tuple", "dict"):
+        return False
+    if not val.elements or any(e is None or e.kind != kind or e.registered for e in val.elements):
+        return False
+    if site.other_bindings() or site.base_bindings(init_too=False):
+        return False
+    is_dict = val.container == "dict"
+    python_methods = tn.DICT_METHODS if is_dict else tn.LIST_METHODS
+    used = site.methods_used() & python_methods
+    return not used - tn.CONTAINER_METHODS[dict_class if is_dict else list_class]
+
+
 def plan_container(site: FixSite, kind: str, list_class: str, dict_class: str) -> Plan | None:
     """A list, tuple, list comprehension, dict with string keys or private local holding ``kind``
     values only -> ``nn.<list_class>(...)`` / ``nn.<dict_class>(...)``; ``[]`` and ``{}`` -> an
     empty one."""
+    if not container_fix_allowed(site, kind, list_class, dict_class):
+        return None
     val = site.binding.value
-    if val is None or val.kind != core.CONTAINER or val.consumed:
-        return None
-    if val.container not in ("list", "tuple", "dict"):
-        return None
-    if not val.elements or any(e is None or e.kind != kind or e.registered for e in val.elements):
-        return None
-    if site.other_bindings() or site.base_bindings(init_too=False):
-        return None
+    assert val is not None
     is_dict = val.container == "dict"
     torch_class = dict_class if is_dict else list_class
-    python_methods = tn.DICT_METHODS if is_dict else tn.LIST_METHODS
-    used = site.methods_used() & python_methods
-    if used - tn.CONTAINER_METHODS[torch_class]:
-        return None
     value = site.assign.value
     if is_dict:
         if not val.str_keys:

@@ -3,9 +3,11 @@
 :class:`FixSite` is the statement a planner may rewrite, a plain ``self.<attr> = value`` alone on
 its line, with the questions that decide whether a rewrite is safe: other assignments of the
 attribute (in the class, its subclasses and its bases), names the class already defines, methods
-called on the attribute, whether a local handed over is used afterwards.  A planner answers with
-a :class:`Plan` (:meth:`FixSite.plan`), or ``None`` to leave the finding unfixed.  The functions at
-the end are the libcst helpers planners share.  The driver is :mod:`..fixer`.
+called on the attribute, whether a local handed over is used afterwards.  A rule that judges
+other facts than bindings gets a :class:`StatementSite` instead: an expression statement alone on
+its line (:func:`site_at` picks).  A planner answers with a :class:`Plan` (``site.plan(...)``), or
+``None`` to leave the finding unfixed.  The functions at the end are the libcst helpers planners
+share.  The driver is :mod:`..fixer`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
 
 import libcst as cst
 
-from ._core import Binding, ClassSummary, dotted
+from .. import effects
+from .. import torch_names as tn
+from ..symbols import ClassRef, Qualified
+from ._core import Binding, ClassSummary, Discarded, Fact, Kind, dotted
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..settings import Settings
@@ -32,8 +37,8 @@ class Found(Protocol):
     binding and class it was found on."""
 
     finding: Any
-    binding: Binding
-    summary: ClassSummary
+    binding: Fact
+    summary: ClassSummary | None
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Plan:
     item: Found
     rewrite: Rewrite
     needs_nn: bool
+    #: Import lines the rewrite needs, added once to the file when it is fixed (``import copy``).
+    imports: tuple[str, ...] = ()
 
 
 @dataclass
@@ -107,7 +114,7 @@ class FixSite:
         alone on its line, in ``tree``, that does not run before ``super().__init__()``."""
         binding = item.binding
         statement = binding.statement
-        if not tree.holds(statement):
+        if not isinstance(binding, Binding) or item.summary is None or not tree.holds(statement):
             return None
         if not binding.single or binding.rebound or not isinstance(statement, cst.SimpleStatementLine):
             return None
@@ -119,13 +126,20 @@ class FixSite:
         site = cls(item, tree, assign, settings, session, source)
         return None if site.before_super_init() else site
 
-    def plan(self, rewrite: Rewrite, needs_nn: bool) -> Plan:
-        """Rewrite the statement with ``rewrite``; ``needs_nn``: it writes ``torch.nn``."""
-        return Plan(self.item, rewrite, needs_nn)
+    def plan(self, rewrite: Rewrite, needs_nn: bool, imports: tuple[str, ...] = ()) -> Plan:
+        """Rewrite the statement with ``rewrite``; ``needs_nn``: it writes ``torch.nn``;
+        ``imports``: the import lines it needs (see :meth:`function_name`)."""
+        return Plan(self.item, rewrite, needs_nn, imports)
 
     @property
     def binding(self) -> Binding:
+        assert isinstance(self.item.binding, Binding)
         return self.item.binding
+
+    @property
+    def summary(self) -> ClassSummary:
+        assert self.item.summary is not None
+        return self.item.summary
 
     @property
     def attr(self) -> str:
@@ -138,7 +152,7 @@ class FixSite:
     @property
     def self_name(self) -> str | None:
         """The name ``self`` goes by in the statement (``None`` for ``a.b.attr = ...``)."""
-        value = self.item.binding.target.value
+        value = self.binding.target.value
         return value.value if isinstance(value, cst.Name) else None
 
     # --- the attribute elsewhere ---------------------------------------------------------------
@@ -146,7 +160,7 @@ class FixSite:
     def other_bindings(self) -> list[Binding | None]:
         """Other assignments of the attribute: in this class and in subclasses of it in the file
         (``None`` for a class that could not be walked)."""
-        binding = self.item.binding
+        binding = self.binding
 
         def others(bindings: list[Binding]) -> list[Binding]:
             # Only each class's own statements: a base ``__init__`` that the walk ran through
@@ -154,8 +168,8 @@ class FixSite:
             return [b for b in bindings
                     if b.own and b.attr == binding.attr and b.statement is not binding.statement]
 
-        found: list[Binding | None] = list(others(self.item.summary.bindings))
-        info = self.item.summary.info
+        found: list[Binding | None] = list(others(self.summary.bindings))
+        info = self.summary.info
         for other in self.session.symbols.index.classes:
             if other is info or not other.bases or not self._inherits(other, info):
                 continue
@@ -171,7 +185,7 @@ class FixSite:
         (a plain value over what the fix registers), or anywhere with ``init_too``."""
         attr = self.attr
         seen: set[int] = set()
-        todo = list(self.session.symbols.base_refs(self.item.summary.info))
+        todo = list(self.session.symbols.base_refs(self.summary.info))
         while todo:
             ref = todo.pop()
             if id(ref.info) in seen or len(seen) > 50:
@@ -199,9 +213,9 @@ class FixSite:
 
     def class_defines(self, name: str) -> bool:
         """Whether the class (or what it inherits) has a class-level ``name``."""
-        if name in self.item.summary.methods:
+        if name in self.summary.methods:
             return True
-        for node in self.item.summary.info.node.body:
+        for node in self.summary.info.node.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
                 return True
             targets: list[ast.expr] = []
@@ -311,6 +325,160 @@ class FixSite:
         """The qualified name ``node`` stands for through the file's imports (``torch.zeros``)."""
         name = dotted(node)
         return self.session.symbols.index.imports.resolve(name) if name else None
+
+    def builds_module(self, call: cst.Call) -> bool:
+        """Whether ``call`` builds a Module: a class of torch, a known library or the project."""
+        name = dotted(call.func)
+        meaning = self.session.symbols.lookup(name) if name else None
+        if isinstance(meaning, ClassRef):
+            return meaning.is_module()
+        return isinstance(meaning, Qualified) and \
+            effects.call(meaning.name, self.settings.module_bases) is effects.Call.MODULE
+
+    def function_name(self, qualname: str) -> tuple[str, str | None] | None:
+        """How to write a call of the module-level function ``qualname`` (``copy.deepcopy``) in
+        this file, and the import line to add for it (``None``: already imported); ``None`` when
+        the names it needs are bound to something else."""
+        module, _, function = qualname.rpartition(".")
+        tree = self.session.symbols.caches.get("fix-ast")
+        if tree is None:
+            tree = self.session.symbols.caches["fix-ast"] = ast.parse(self.source)
+        imported: dict[str, str] = {}
+        for node in top_level_imports(tree):
+            for alias in node.names:  # type: ignore[attr-defined]
+                if isinstance(node, ast.Import) and (alias.asname or "." not in alias.name):
+                    imported.setdefault(alias.asname or alias.name, alias.name)
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    imported.setdefault(alias.asname or alias.name, f"{node.module}.{alias.name}")
+        elsewhere = bound_elsewhere(tree)
+        for name, meaning in sorted(imported.items()):
+            if name not in elsewhere and meaning == module:
+                return f"{name}.{function}", None
+            if name not in elsewhere and meaning == qualname:
+                return name, None
+        if module in imported or module in elsewhere or "." in module:
+            return None
+        return qualname, f"import {module}"
+
+
+@dataclass
+class StatementSite:
+    """The expression statement behind a finding on a :class:`~..classwalk.Discarded` value
+    (``x.to(d)`` alone on its line), where a fix may rewrite it, and the questions about it."""
+
+    item: Found
+    tree: ClassTree
+    expr: cst.Expr  #: the statement's only small statement
+    session: Session
+
+    @classmethod
+    def at(cls, item: Found, tree: ClassTree, session: Session) -> StatementSite | None:
+        fact = item.binding
+        statement = fact.statement
+        if not isinstance(fact, Discarded) or not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        if not tree.holds(statement) or len(statement.body) != 1:
+            return None
+        expr = statement.body[0]
+        if not isinstance(expr, cst.Expr) or expr.value is not fact.target:
+            return None
+        return cls(item, tree, expr, session)
+
+    def plan(self, rewrite: Rewrite, needs_nn: bool) -> Plan:
+        """Rewrite the statement with ``rewrite``; ``needs_nn``: it writes ``torch.nn``."""
+        return Plan(self.item, rewrite, needs_nn)
+
+    @property
+    def fact(self) -> Discarded:
+        assert isinstance(self.item.binding, Discarded)
+        return self.item.binding
+
+    @property
+    def statement(self) -> cst.SimpleStatementLine:
+        return self.item.binding.statement  # type: ignore[return-value]
+
+    def loop_target(self, name: str) -> bool:
+        """Whether an enclosing ``for`` of the statement's function binds ``name`` (rebinding it
+        would be lost at the next item)."""
+        for ancestor in self.tree.ancestors(self.statement):
+            if isinstance(ancestor, cst.FunctionDef):
+                return False
+            if isinstance(ancestor, cst.For) and any(
+                isinstance(n, cst.Name) and n.value == name for n in walk(ancestor.target)
+            ):
+                return True
+        return False
+
+    def attribute_kinds(self, attr: str) -> set[Kind] | None:
+        """Every kind the class gives ``self.<attr>`` (its assignments, and what it registers the
+        name as); ``None`` when one is unknown, or when a base class, a subclass in the file or a
+        torch layer the class derives from may set it."""
+        summary = self.item.summary
+        if summary is None or attr in summary.inherited:
+            return None
+        symbols = self.session.symbols
+        info = summary.info
+        if tn.is_torch_layer_state(attr) and symbols.inherits_torch_layer(info):
+            return None
+        mentions = re.compile(r"[.'\"]" + re.escape(attr) + r"\b")
+        for ref in symbols.base_refs(info):
+            if ref.is_module() and mentions.search(ref.symbols.class_text(ref.info)):
+                return None
+        for other in symbols.index.classes:
+            if other is not info and info.name in other.bases and mentions.search(symbols.class_text(other)):
+                return None
+        kinds = set(summary.registered_as.get(attr, ()))
+        for binding in summary.bindings:
+            if binding.attr == attr:
+                if binding.value is None:
+                    return None
+                kinds.add(binding.value.kind)
+        return kinds
+
+
+def site_at(item: Found, tree: ClassTree, session: Session, settings: Settings,
+            source: str) -> FixSite | StatementSite | None:
+    """Where the fact behind ``item`` may be rewritten: a :class:`FixSite` for a binding, a
+    :class:`StatementSite` for a discarded value; ``None`` when it may not."""
+    if isinstance(item.binding, Binding):
+        return FixSite.at(item, tree, session, settings, source)
+    return StatementSite.at(item, tree, session)
+
+
+# --- the file's names ---------------------------------------------------------------------------
+
+def top_level_imports(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Imports that always run at module level: top-level ones and those in a top-level ``try``."""
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif isinstance(node, ast.Try):
+            for inner in node.body:
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    yield inner
+
+
+def bound_elsewhere(tree: ast.Module) -> set[str]:
+    """Names bound anywhere in the file other than by the imports of :func:`top_level_imports`."""
+    counted = {id(node) for node in top_level_imports(tree)}
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in counted:
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".", 1)[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            names.update(name for name, _, _ in tn.NN_IMPORTS)
+    return names
 
 
 # --- libcst helpers ------------------------------------------------------------------------------
