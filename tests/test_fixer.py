@@ -53,7 +53,8 @@ def check_guarantees(source: str, settings: Settings = Settings(), **kwargs):
         if tag == "equal":
             continue
         if tag == "insert":
-            assert [line.strip() for line in after[j1:j2]] in (["from torch import nn"], ["import torch"])
+            inserted = [line.strip() for line in after[j1:j2]]
+            assert len(inserted) <= 2 and set(inserted) <= {"from torch import nn", "import torch", "import copy"}
             continue
         assert any(i1 + 1 <= line <= i2 for line in fixed_lines) or _statement_tail(source, i1 + 1, fixed_lines), (
             tag, before[i1:i2], after[j1:j2])
@@ -556,3 +557,83 @@ def test_no_class_or_function_of_the_fixer_or_the_rules_is_over_300_lines() -> N
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 assert node.end_lineno - node.lineno < 300, f"{path.name}: {node.name}"
+
+
+# --- TPC007 ------------------------------------------------------------------------------------
+
+
+def test_repeated_variable_gets_a_copy_and_the_import():
+    source = src(
+        """
+        import torch
+        from torch import nn
+
+        class M(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                block = nn.Linear(4, 4)
+                self.blocks = nn.ModuleList([block] * n)  # one object
+        """
+    )
+    result = check_guarantees(source)
+    assert [f.code for f in result.fixed] == ["TPC007"]
+    assert "from torch import nn\nimport copy\n" in result.source
+    assert "        self.blocks = nn.ModuleList([copy.deepcopy(block) for _ in range(n)])  # one object\n" \
+        in result.source
+
+
+def test_deepcopy_imported_by_name_is_used():
+    source = src(
+        """
+        from copy import deepcopy as clone
+        import torch
+        from torch import nn
+
+        class M(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                block = nn.Linear(4, 4)
+                self.blocks = nn.Sequential(*itertools.repeat(block, n))
+        """
+    ).replace("import torch\n", "import itertools\nimport torch\n")
+    result = check_guarantees(source)
+    assert "nn.Sequential(*[clone(block) for _ in range(n)])" in result.source
+    assert "import copy" not in result.source
+
+
+def test_copy_name_taken_leaves_the_finding():
+    source = src(
+        """
+        import torch
+        from torch import nn
+
+        copy = None
+
+        class M(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                block = nn.Linear(4, 4)
+                self.blocks = nn.ModuleList([block] * n)
+        """
+    )
+    result = check_guarantees(source)
+    assert result.source == source and [f.code for f in result.unfixed] == ["TPC007"]
+
+
+def test_repeated_plain_list_left_when_it_cannot_be_wrapped():
+    """``self.layers.reverse()``: ModuleList has no ``reverse``; fixing only the sharing would
+    leave a plain list, so the statement is left as it is."""
+    source = src(
+        """
+        import torch
+        from torch import nn
+
+        class M(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.layers = [nn.Linear(4, 4)] * n
+                self.layers.reverse()
+        """
+    )
+    result = check_guarantees(source)
+    assert result.source == source and [f.code for f in result.unfixed] == ["TPC007"]

@@ -13,7 +13,8 @@ about it), ``"constructions"`` (a :class:`~..classwalk.Construction`: a Module o
 in the forward scope) or ``"statements"`` (a :class:`~..classwalk.Discarded` conversion, in a
 class or a function).  Rules are tried in :data:`RULES` order (lowest ``PRIORITY`` first) and the
 first that fires wins, so a statement gets one code at most: TPC005 and TPC002 are reported
-*instead of* TPC001; a binding rule wins over the other facts of its statement.
+*instead of* TPC001, TPC007 instead of TPC003; a binding rule wins over the other facts of its
+statement.
 
 Examples are source snippets; a line of an INVALID example that must be reported ends with
 ``# expect: CODE`` (one code per finding on that line, in column order).  The tests run every
