@@ -36,6 +36,8 @@ CORPORA = {
     "x-transformers": "x-transformers/x_transformers",
 }
 EXAMPLES = "examples"
+#: Codes whose ``attr`` is not an attribute of ``self`` (what the finding is about, as written).
+LINE_CODES = frozenset({"TPC008", "TPC009"})
 
 
 def load_package():
@@ -146,7 +148,10 @@ def diff(args: argparse.Namespace) -> int:
     for item in sorted(before ^ after):
         corpus, path, line, col, code, attr = item
         side = "only before" if item in before else "only after "
-        print(f"{side}: {corpus}/{path}:{line}:{col}: {code} self.{attr}")
+        # A finding on a ``self.<attr>`` store names the attribute; others name what they are
+        # about as written (``nn.Linear`` built in forward, a receiver ``x``, ``self.mask``).
+        subject = attr if code in LINE_CODES else f"self.{attr}"
+        print(f"{side}: {corpus}/{path}:{line}:{col}: {code} {subject}")
     changed_errors = sorted(k for k in before_errors.keys() | after_errors.keys()
                             if before_errors.get(k) != after_errors.get(k))
     for key in changed_errors:

@@ -560,7 +560,7 @@ def test_no_class_or_function_of_the_fixer_or_the_rules_is_over_300_lines() -> N
                 assert node.end_lineno - node.lineno < 300, f"{path.name}: {node.name}"
 
 
-# --- TPC007 ------------------------------------------------------------------------------------
+# --- TPC007 and TPC009 -------------------------------------------------------------------------
 
 
 def test_repeated_variable_gets_a_copy_and_the_import():
@@ -638,3 +638,42 @@ def test_repeated_plain_list_left_when_it_cannot_be_wrapped():
     )
     result = check_guarantees(source)
     assert result.source == source and [f.code for f in result.unfixed] == ["TPC007"]
+
+
+def test_discarded_conversion_fixes_and_what_it_leaves():
+    source = src(
+        """
+        import torch
+        from torch import nn
+
+        def move(xs: torch.Tensor, y: torch.Tensor, dev):
+            for x in xs:
+                x.to(dev)
+            y.to(dev); y.cuda()
+            y.double()  # why
+            return xs, y
+
+        class M(nn.Module):
+            def __init__(self, learn):
+                super().__init__()
+                self.w = nn.Parameter(torch.ones(2))
+                if learn:
+                    self.s = nn.Parameter(torch.ones(2))
+                else:
+                    self.register_buffer("s", torch.ones(2))
+                self.register_buffer("b", torch.ones(2))
+
+            def forward(self, x):
+                self.w.cuda()
+                self.s.cuda()
+                self.b.cuda()
+                return x
+        """
+    )
+    result = check_guarantees(source)
+    assert sorted((f.line, f.code) for f in result.fixed) == [(8, "TPC009"), (24, "TPC009")]
+    assert sorted(f.line for f in result.unfixed) == [6, 7, 7, 22, 23]
+    assert "        x.to(dev)\n" in result.source  # a loop's variable: the next item drops it
+    assert "    y = y.double()  # why\n" in result.source
+    assert "        self.b = self.b.cuda()\n" in result.source
+    assert "        self.s.cuda()\n" in result.source  # a Parameter on one path

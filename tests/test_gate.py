@@ -71,6 +71,83 @@ class M(nn.Module):
 """,
 ]
 
+EXTRA += [
+    # TPC007: one object repeated through a helper, a method, an attribute of self, list().
+    """import itertools
+
+import torch
+from torch import nn
+
+def stack(d, n):
+    layers = [nn.Linear(d, d)] * n
+    return nn.Sequential(*layers)
+
+class M(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.a = stack(d, n)
+        self.b = self._heads(d, n)
+        self.block = nn.Linear(d, d)
+        self.c = nn.ModuleList([self.block for _ in range(n)])
+        self.d = nn.ModuleList(list(itertools.repeat(nn.Linear(d, d), n)))
+        self.e = nn.ModuleList([nn.ReLU()] * n)
+
+    def _heads(self, d, n):
+        return nn.ModuleList(n * [nn.Linear(d, 1)])
+""",
+    # TPC008: in a method forward calls, under a guard, a class of the project, a Parameter.
+    """import torch
+from torch import nn
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cache = None
+
+    def forward(self, x, flag):
+        if self.cache is None:
+            self.cache = nn.Linear(2, 2)
+        else:
+            x = self.helper(x)
+        x = nn.InstanceNorm1d(2)(x) + nn.LayerNorm(2, elementwise_affine=flag)(x)
+        x = nn.InstanceNorm1d(2, affine=True)(x)
+        return Block()(x) + nn.Softmax(dim=1)(x)
+
+    def helper(self, x):
+        return x * nn.Parameter(torch.ones(2))
+""",
+    # TPC009: a Module's buffer and argument, functions and methods of other classes.
+    """import torch
+from torch import nn
+
+def f(x: torch.Tensor, y):
+    x.cuda()
+    y.cuda()
+    torch.ones(2).double()
+
+class Helper:
+    def run(self, t: torch.Tensor):
+        t.half()
+        self.t.half()
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("b", torch.ones(2))
+
+    def forward(self, x: torch.Tensor, model: nn.Module):
+        self.b.cpu()
+        x.detach()
+        model.cpu()
+        return x
+""",
+]
+
 #: Classes the gate stops: whatever inference makes of them, no rule can report anything.
 STOPPED = """import copy
 from copy import deepcopy
@@ -109,6 +186,40 @@ def both(source: str) -> tuple[list, list]:
 def test_gate_changes_no_finding_on_examples(source: str) -> None:
     gated, full = both(source)
     assert gated == full
+
+
+def test_extra_examples_of_the_new_rules_are_reported() -> None:
+    found = [[(f.line, f.code) for f in analyze(source).findings] for source in EXTRA[2:]]
+    assert found[0] == [(13, "TPC007"), (14, "TPC007"), (16, "TPC007"), (17, "TPC007")]
+    assert found[1] == [(20, "TPC008"), (21, "TPC008"), (24, "TPC008")]
+    assert found[2] == [(5, "TPC009"), (7, "TPC009"), (11, "TPC009"), (20, "TPC009"), (21, "TPC009")]
+
+
+STOPPED_FORWARD = """import torch
+from torch import nn
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, x, model):
+        x = nn.ReLU()(self.lin(x))
+        model.cuda()
+        x.cuda()
+        return nn.functional.dropout(x, 0.1, self.training)
+"""
+
+
+def test_gate_stops_forward_without_a_stateful_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flake8_param_check import session as context
+
+    parsed: list[str] = []
+    real = context.parse_segment
+    monkeypatch.setattr(context, "parse_segment", lambda text: parsed.append(text) or real(text))
+    assert analyze(STOPPED_FORWARD).findings == []
+    assert parsed == []
+    assert analyze(STOPPED_FORWARD, settings=UNGATED).findings == []
 
 
 def test_extra_example_is_reported() -> None:

@@ -102,7 +102,7 @@ def test_rules_are_tried_in_the_order_of_their_priorities() -> None:
     priorities = [rule.PRIORITY for rule in RULES]
     assert priorities == sorted(priorities) and len(set(priorities)) == len(priorities)
     assert [rule.CODE for rule in RULES] == [
-        "TPC005", "TPC002", "TPC001", "TPC007", "TPC003", "TPC004", "TPC008"]
+        "TPC005", "TPC002", "TPC001", "TPC007", "TPC003", "TPC004", "TPC008", "TPC009"]
 
 
 def test_the_incomplete_analysis_code_is_known_but_not_a_rule() -> None:
