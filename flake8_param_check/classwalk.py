@@ -45,8 +45,10 @@ class Binding:
     #: ``self.xs = self.xs + [...]``: the list bound earlier grows (its binding holds the items)
     growth: bool = False
     made_trainable: bool = False  #: another statement makes ``attr`` trainable (TPC002)
-    #: A method outside the init scope converts ``self.<attr>`` itself (``self.pe.to(x.device)``)
-    moved_by_hand: bool = False
+    #: The conversion a method outside the init scope applies to ``self.<attr>`` itself
+    #: (``self.pe.to(x.device)``: ``"to"``), and that method
+    moved_by_hand: str | None = None
+    moved_in: str | None = None
     #: The class's ``_apply`` override applies ``fn`` to ``self.<attr>``: it follows ``.to()``
     applied: bool = False
     #: The first binding of ``attr`` in the init scope, when this one comes later
@@ -135,7 +137,7 @@ def _note_moves(summary: ClassSummary, init_scope: set[str]) -> None:
     """Mark the bindings whose attribute a method moves itself: converted outside the init scope
     (``self.pe = self.pe.to(x.device)``, ``mask = self.mask.to(x)``), or applied ``fn`` to in an
     ``_apply`` override (which ``.to()``/``.cuda()`` call)."""
-    moved: set[str] = set()
+    moved: dict[str, tuple[str, str]] = {}  # attr -> (conversion, method)
     applied: set[str] = set()
     for name, ref in summary.methods.items():
         if name in init_scope:
@@ -158,10 +160,10 @@ def _note_moves(summary: ClassSummary, init_scope: set[str]) -> None:
                 and isinstance(sub.func.value.value, ast.Name)
                 and sub.func.value.value.id == self_name
             ):
-                moved.add(sub.func.value.attr)
+                moved.setdefault(sub.func.value.attr, (sub.func.attr, name))
     firsts: dict[str, Binding] = {}
     for binding in summary.bindings:
-        binding.moved_by_hand = binding.attr in moved
+        binding.moved_by_hand, binding.moved_in = moved.get(binding.attr, (None, None))
         binding.applied = binding.attr in applied
         if binding.in_init and binding.own:
             first = firsts.setdefault(binding.attr, binding)

@@ -93,7 +93,11 @@ def test_rule_module_declares_every_field(rule) -> None:  # type: ignore[no-unty
 def test_rules_are_tried_in_the_order_of_their_priorities() -> None:
     priorities = [rule.PRIORITY for rule in RULES]
     assert priorities == sorted(priorities) and len(set(priorities)) == len(priorities)
-    assert [rule.CODE for rule in RULES] == ["TPC005", "TPC002", "TPC001", "TPC003", "TPC004"]
+    order = [rule.CODE for rule in RULES]
+    # A converted Parameter or a trainable tensor is reported as such, not as a plain tensor;
+    # a tensor moved by hand (TPC006) before TPC001, which it takes over.
+    expected = ["TPC005", "TPC002", "TPC006", "TPC001", "TPC003", "TPC004"]
+    assert [code for code in order if code in expected] == expected
 
 
 def test_the_incomplete_analysis_code_is_known_but_not_a_rule() -> None:

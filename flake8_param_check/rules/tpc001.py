@@ -32,10 +32,16 @@ PRIORITY = 30
 
 
 def check(binding: Binding) -> dict[str, str] | None:
+    return {} if unregistered_tensor(binding) else None
+
+
+def unregistered_tensor(binding: Binding) -> bool:
+    """A plain tensor stored on ``self`` that nothing registers, and that no ``_apply`` override
+    moves with the Module (TPC006 takes the ones another method moves by hand)."""
     value = binding.value
-    if value is not None and value.kind is Kind.TENSOR and not binding.registered_before:
-        return {}
-    return None
+    return (
+        value is not None and value.kind is Kind.TENSOR and not binding.registered_before and not binding.applied
+    )
 
 
 def plan_fix(site: FixSite) -> Plan | None:
@@ -230,6 +236,19 @@ class Unknown(nn.Module):
             self.row = row
 """,
 
+    # A class whose _apply override applies fn to the attribute: .to()/.cuda()/.half() move it.
+    """
+class Grid(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.grid = torch.zeros(n, 2)
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        self.grid = fn(self.grid)
+        return self
+""",
+
 ]
 
 INVALID = [
@@ -400,6 +419,17 @@ class Prior(nn.Module):
         prior = Normal(torch.zeros(n), torch.ones(n))
         self.z = prior.sample()  # expect: TPC001
         self.mu = prior.mean  # expect: TPC001
+""",
+
+    # Created on a device in __init__ and never moved again: a later .to() still leaves it.
+    """
+class Placed(nn.Module):
+    def __init__(self, n, device):
+        super().__init__()
+        self.table = torch.zeros(n, device=device)  # expect: TPC001
+
+    def forward(self, x):
+        return x + self.table
 """,
 
 ]
