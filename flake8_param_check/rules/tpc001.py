@@ -39,9 +39,9 @@ def unregistered_tensor(binding: Binding) -> bool:
     """A plain tensor stored on ``self`` that nothing registers, and that no ``_apply`` override
     moves with the Module (TPC006 takes the ones another method moves by hand)."""
     value = binding.value
-    return (
-        value is not None and value.kind is Kind.TENSOR and not binding.registered_before and not binding.applied
-    )
+    if value is None or value.kind is not Kind.TENSOR:
+        return False
+    return not binding.registered_before and not binding.applied
 
 
 def plan_fix(site: FixSite) -> Plan | None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._base import Scope
-from .tpc001 import plan_fix as plan_fix  # the same rewrite: a buffer
-from .tpc001 import unregistered_tensor
+from .tpc001 import plan_fix, unregistered_tensor
+
+__all__ = ["plan_fix"]  # the same rewrite as TPC001: a buffer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Binding
