@@ -125,7 +125,8 @@ def analyze_detailed(
                 continue
             for binding, code, fields in judge(summary):
                 line, col = session.position(binding.span, binding.target)
-                finding = Finding(line, col, code, binding.attr, tuple(sorted(fields.items())))
+                texts = {key: _field_text(value, session) for key, value in fields.items()}
+                finding = Finding(line, col, code, binding.attr, tuple(sorted(texts.items())))
                 result.reported.append(Reported(finding, binding, summary))
     except Budget:
         result.error = "analysis stopped: the file exceeds the work bound"
@@ -137,6 +138,14 @@ def analyze_detailed(
         lines = ", ".join(map(str, sorted(set(session.unparsed))[:5]))
         result.error = f"not checked: libcst cannot parse the definition at line {lines}"
     return result
+
+
+def _field_text(value: object, session: Session) -> str:
+    """A message field: text, or a function of where bindings are (``line(binding)``), for a
+    message that names another statement's line."""
+    if callable(value):
+        return str(value(lambda binding: session.position(binding.span, binding.target)[0]))
+    return str(value)
 
 
 def _describe(exc: BaseException) -> str:

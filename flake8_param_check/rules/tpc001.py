@@ -22,7 +22,7 @@ CODE = "TPC001"
 NAME = "unregistered-tensor"
 MESSAGE = (
     "tensor 'self.{attr}' is not registered: it is left behind by .to()/.cuda() and "
-    "missing from state_dict(); use self.register_buffer('{attr}', ..., persistent=False), "
+    "missing from state_dict(); use self.register_buffer('{attr}', ..., persistent=False){first}, "
     "or nn.Parameter if it is meant to be trained"
 )
 SUMMARY = "A plain tensor stored on self in __init__ is invisible to the Module."
@@ -31,8 +31,28 @@ SCOPE = Scope.INIT
 PRIORITY = 30
 
 
-def check(binding: Binding) -> dict[str, str] | None:
-    return {} if unregistered_tensor(binding) else None
+def check(binding: Binding) -> dict[str, object] | None:
+    return {"first": first_binding(binding)} if unregistered_tensor(binding) else None
+
+
+def first_binding(binding: Binding) -> object:
+    """The message's ``{first}``: where to register, when ``__init__`` bound the attribute
+    before (``self.pe = None`` ... ``self.pe = table``): register_buffer raises KeyError on an
+    attribute that already exists, so the buffer is registered at the first binding."""
+    first = binding.first
+    if first is None:
+        return ""
+    return lambda line: f" where it is first bound (line {line(first)})"
+
+
+def fix_target(binding: Binding) -> Binding | None:
+    """The statement a fix rewrites when ``__init__`` binds the attribute more than once: the
+    first binding (see :func:`first_binding`), in the same method; ``None``: the finding's own
+    statement (bound once)."""
+    first = binding.first if binding.first is not None else binding
+    if not first.rebound:
+        return None
+    return first if first.span == binding.span else None
 
 
 def unregistered_tensor(binding: Binding) -> bool:
@@ -50,10 +70,20 @@ def plan_fix(site: FixSite) -> Plan | None:
     attr = site.attr
     if attr in tn.MODULE_ATTRIBUTES or site.class_defines(attr):
         return None
+    at_first = site.binding.rebound  # the first of several bindings in __init__ (fix_target)
+    plain = (Kind.TENSOR, Kind.NONE)
     for other in site.other_bindings():
-        # Later updates elsewhere are fine while they store tensors (they update the buffer).
-        if other is None or other.in_init or other.value is None or other.value.kind not in core.TENSOR_LIKE:
+        # Later updates elsewhere are fine while they store tensors (they update the buffer);
+        # at the first binding, so are later ones in __init__ that store plain tensors or None
+        # (a Parameter there would meet the buffer's name).
+        if other is None or other.value is None:
             return None
+        if other.in_init and (not at_first or other.value.kind not in plain):
+            return None
+        if other.value.kind not in core.TENSOR_LIKE and other.value.kind is not Kind.NONE:
+            return None
+    if at_first and (site.binding.value is None or site.binding.value.kind not in plain):
+        return None
     if site.base_bindings(init_too=True):  # a plain attribute first: register_buffer refuses
         return None
     self_name = site.self_name
@@ -432,6 +462,16 @@ class Placed(nn.Module):
         return x + self.table
 """,
 
+    # Bound first to None: the message names that line, where the buffer must be registered.
+    """
+class Cache(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.pe = None
+        table = torch.zeros(n)
+        self.pe = table  # expect: TPC001
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.
@@ -457,5 +497,23 @@ class PositionalEncoding(nn.Module):
             torch.ones(n, n)
         ).bool(), persistent=False)
 """,
+    ),    (
+        """
+class Cache(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.pe = None
+        table = torch.zeros(n)
+        self.pe = table
+""",
+        """
+class Cache(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.register_buffer("pe", None, persistent=False)
+        table = torch.zeros(n)
+        self.pe = table
+""",
     ),
+
 ]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._base import Scope
-from .tpc001 import plan_fix, unregistered_tensor
+from .tpc001 import first_binding, fix_target, plan_fix, unregistered_tensor
 
-__all__ = ["plan_fix"]  # the same rewrite as TPC001: a buffer
+__all__ = ["fix_target", "plan_fix"]  # the same rewrite as TPC001: a buffer, at the first binding
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Binding
@@ -24,7 +24,7 @@ NAME = "unregistered-tensor-moved-by-hand"
 MESSAGE = (
     "tensor 'self.{attr}' is not registered and is moved by hand ({where}): it is missing from "
     "state_dict(); register it with self.register_buffer('{attr}', ..., persistent=False) and "
-    "drop the manual move"
+    "drop the manual move{first}"
 )
 SUMMARY = "A plain tensor stored on self in __init__ that another method moves itself."
 SCOPE = Scope.INIT
@@ -32,9 +32,10 @@ SCOPE = Scope.INIT
 PRIORITY = 25
 
 
-def check(binding: Binding) -> dict[str, str] | None:
+def check(binding: Binding) -> dict[str, object] | None:
     if binding.moved_by_hand and unregistered_tensor(binding):
-        return {"where": f"self.{binding.attr}.{binding.moved_by_hand}() in {binding.moved_in}()"}
+        where = f"self.{binding.attr}.{binding.moved_by_hand}() in {binding.moved_in}()"
+        return {"where": where, "first": first_binding(binding)}
     return None
 
 
