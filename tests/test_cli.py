@@ -129,6 +129,16 @@ def test_subprocess_end_to_end(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1
 
 
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    """``python -m flake8_param_check``, the way nbqa runs a tool."""
+    write(tmp_path / "f.py", BUGGY)
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8_param_check", "--isolated", "f.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (1, f"f.py:{TPC001_AT_6}\n", "")
+
+
 def test_stdin_with_display_name(tmp_path: Path) -> None:
     done = run_process("--isolated", "-", cwd=tmp_path, stdin=BUGGY)
     assert (done.returncode, done.stdout) == (1, f"stdin:{TPC001_AT_6}\n")
