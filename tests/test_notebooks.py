@@ -1,5 +1,6 @@
 """Jupyter notebooks: the code cells read as Python (magics left out, lines kept), findings per
-cell in every format, and the fixer's byte-exact rewrite of the JSON."""
+cell in every format, the fixer's byte-exact rewrite of the JSON, and the routes that reach them:
+the CLI, ``python -m flake8_param_check`` and nbqa (for the CLI and for flake8)."""
 
 from __future__ import annotations
 
@@ -495,3 +496,26 @@ def test_a_change_is_never_mapped_onto_a_magic_or_a_cell_without_python() -> Non
     with pytest.raises(NotebookError, match="falls in cell_2, not Python"):
         _cell_sources(source, "x = 1\n\ny = 2\n\nz = 0\n\n")
     assert _cell_sources(source, "x = 1\n\ny = 3\n\n\n") == {0: "x = 1\n!ls\ny = 3\n"}
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+
+def _nbqa(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    pytest.importorskip("nbqa")
+    return run_process("-m", "nbqa", *argv, cwd=tmp_path)
+
+
+def test_nbqa_runs_the_cli_by_its_module_name(tmp_path: Path) -> None:
+    """nbqa numbers the code cells only: the model is its cell_3 (our cell_4)."""
+    write(tmp_path / "model.ipynb", BUGGY)
+    done = _nbqa(tmp_path, "flake8_param_check", "model.ipynb", "--isolated")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == BUGGY_FINDINGS.replace("cell_4", "cell_3")
+
+
+def test_nbqa_flake8_reports_the_plugins_codes(tmp_path: Path) -> None:
+    write(tmp_path / "model.ipynb", BUGGY)
+    done = _nbqa(tmp_path, "flake8", "model.ipynb", "--isolated", "--select=TPC")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == BUGGY_FINDINGS.replace("cell_4", "cell_3")
