@@ -615,8 +615,8 @@ def test_file_disappears_between_listing_and_reading(tmp_path: Path, capsys: pyt
     (tmp_path / "kept.py").write_text(BUGGY)
     real_discover = cli.discover
 
-    def discover_then_delete(paths, excludes=()):  # type: ignore[no-untyped-def]
-        found = real_discover(paths, excludes)
+    def discover_then_delete(paths, excludes=(), notebooks=True):  # type: ignore[no-untyped-def]
+        found = real_discover(paths, excludes, notebooks)
         (tmp_path / "gone.py").unlink()
         return found
 
