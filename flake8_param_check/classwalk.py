@@ -161,14 +161,9 @@ def _note_moves(summary: ClassSummary, init_scope: set[str]) -> None:
                 and sub.func.value.value.id == self_name
             ):
                 moved.setdefault(sub.func.value.attr, (sub.func.attr, name))
-    firsts: dict[str, Binding] = {}
     for binding in summary.bindings:
         binding.moved_by_hand, binding.moved_in = moved.get(binding.attr, (None, None))
         binding.applied = binding.attr in applied
-        if binding.in_init and binding.own:
-            first = firsts.setdefault(binding.attr, binding)
-            if first is not binding:
-                binding.first = first
 
 
 def _applied(node: ast.AST, self_name: str, fn: str) -> set[str]:
@@ -201,6 +196,7 @@ class ClassWalk(Walker):
         self.summary = summary
         self.inherited = frozenset(summary.inherited)  #: registered by a base class's __init__
         self.inits: set[int] = set()  #: the ``__init__`` methods already inlined
+        self.firsts: dict[str, Binding] = {}  #: each attribute's first own binding in __init__
         self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
         self.inlined: set[str] = set()
         self.recording = True
@@ -356,11 +352,13 @@ class ClassWalk(Walker):
             self.summary.attrs[attr] = value
         if self.recording and self.method is not None:
             own = self.summary.info.methods.get(self.method.info.name) is self.method.info
-            self.summary.bindings.append(
-                Binding(attr, target, statement, value, frame.method, frame.in_init, single,
-                        registered_before, tuple(self.block_path), self.method.info.span, own,
-                        growth=growth is not None, made_trainable=attr in self.summary.made_trainable)
-            )
+            binding = Binding(attr, target, statement, value, frame.method, frame.in_init, single,
+                              registered_before, tuple(self.block_path), self.method.info.span, own,
+                              growth=growth is not None, made_trainable=attr in self.summary.made_trainable)
+            if frame.in_init and own:
+                first = self.firsts.setdefault(attr, binding)
+                binding.first = first if first is not binding else None
+            self.summary.bindings.append(binding)
 
     def reads_self(self, node: cst.BaseExpression, attr: str, frame: Frame) -> bool:
         """Whether ``node`` reads ``self.<attr>``."""
@@ -383,6 +381,7 @@ class ClassWalk(Walker):
         self.summary.registered.discard(attr)
         self.summary.attrs.pop(attr, None)
         self.mark(frame, attr, False)
+        self.firsts.pop(attr, None)  # bound again after ``del``: a new first binding
 
     # --- calls on self ---------------------------------------------------------------------
 

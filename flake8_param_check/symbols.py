@@ -175,7 +175,8 @@ class FileSymbols:
 
     def is_module_class(self, info: ClassInfo) -> bool:
         # An inheritance cycle is not a Module through that path.
-        return self._is_module.get(info.qualname, lambda: self._compute_is_module(info), False)
+        key = (info.qualname, info.span.start)  # a name may be defined twice in a file
+        return self._is_module.get(key, lambda: self._compute_is_module(info), False)
 
     def _compute_is_module(self, info: ClassInfo) -> bool:
         module = self.index.module
@@ -217,7 +218,7 @@ class FileSymbols:
         """Could the class set tensor state that a subclass reads as ``self.<attr>``: it
         registers something or holds Parameters, or inherits such state."""
         return self._state.get(
-            info.qualname,
+            (info.qualname, info.span.start),
             lambda: any(word in self.class_text(info) for word in tn.STATE_WORDS)
             or self.inherits_state(info),
             False,

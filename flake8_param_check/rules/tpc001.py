@@ -39,20 +39,28 @@ def first_binding(binding: Binding) -> object:
     """The message's ``{first}``: where to register, when ``__init__`` bound the attribute
     before (``self.pe = None`` ... ``self.pe = table``): register_buffer raises KeyError on an
     attribute that already exists, so the buffer is registered at the first binding."""
-    first = binding.first
+    first = _dominating_first(binding)
     if first is None:
         return ""
     return lambda line: f" where it is first bound (line {line(first)})"
+
+
+def _dominating_first(binding: Binding) -> Binding | None:
+    """The first binding, when every path to ``binding`` runs it (same block, or one around)."""
+    first = binding.first
+    if first is None or binding.blocks[: len(first.blocks)] != first.blocks:
+        return None
+    return first
 
 
 def fix_target(binding: Binding) -> Binding | None:
     """The statement a fix rewrites when ``__init__`` binds the attribute more than once: the
     first binding (see :func:`first_binding`), in the same method; ``None``: the finding's own
     statement (bound once)."""
-    first = binding.first if binding.first is not None else binding
-    if not first.rebound:
-        return None
-    return first if first.span == binding.span else None
+    if binding.first is not None:
+        first = _dominating_first(binding)
+        return first if first is not None and first.span == binding.span else None
+    return binding if binding.rebound else None
 
 
 def unregistered_tensor(binding: Binding) -> bool:
@@ -470,6 +478,19 @@ class Cache(nn.Module):
         self.pe = None
         table = torch.zeros(n)
         self.pe = table  # expect: TPC001
+""",
+
+    # A class defined twice in a file (a notebook's cells, a redefinition): each is checked.
+    """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = torch.ones(3)  # expect: TPC001
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.b = torch.ones(3)  # expect: TPC001
 """,
 
 ]
