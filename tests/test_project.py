@@ -688,6 +688,63 @@ def test_file_without_torch_reaching_it_through_any_import_form(tmp_path: Path) 
         assert via_analyze(root, files, ["pkg/model.py"], DEFAULT) == expected_in(files, ["pkg/model.py"]), imports
 
 
+# -- source roots above the file's own (folders without __init__.py) ------------------------
+
+#: The root of a checkout: nothing above it is looked at.
+CHECKOUT_MARKER = "ref: refs/heads/main\n"
+HIT = "  # expect: TPC001"
+
+
+def test_namespace_packages_above_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``repo/src/models/layers.py`` imported as ``models.layers``, no ``__init__.py`` anywhere:
+    from ``src/train/`` (the script style, run from ``src/``), from a deeper folder, from the
+    namespace package itself and from a file that never mentions torch.  Folders above the
+    checkout's root (``.git``), and more than five folders up, are never looked at."""
+    files: dict[str, str | bytes] = {
+        "repo/.git/HEAD": CHECKOUT_MARKER,
+        "repo/src/models/layers.py": LAYERS,
+        "repo/src/models/plain.py": NOT_A_MODULE,
+        "repo/src/models/heads.py": subclass("from models.layers import Block", "Block", HIT),
+        "repo/src/train/model.py": subclass("from models.layers import Block", "Block", HIT),
+        "repo/src/train/deeper/still/model.py": subclass("import models.layers as L", "L.Block", HIT),
+        "repo/src/train/plain.py": subclass("from models.plain import Block", "Block", ""),
+        "repo/src/train/no_torch.py": (
+            "from models.layers import Block\n\n\n"
+            "class Net(Block):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.blocks = [Block(), Block()]  # expect: TPC003\n"
+        ),
+        # Above the checkout: never a source root of its files.
+        "outside/layers.py": LAYERS,
+        "repo/src/train/outside.py": subclass("from outside.layers import Block", "Block", ""),
+        # Six folders above the file's own: beyond the bound.
+        "far/layers.py": LAYERS,
+        "deep/a/b/c/d/e/model.py": subclass("from far.layers import Block", "Block", ""),
+        "deep/a/b/c/near.py": subclass("from far.layers import Block", "Block", HIT),
+    }
+    checked = [rel for rel in files if rel.endswith(".py") and rel.startswith(("repo/src/", "deep/"))]
+    expected = check_tree(tmp_path, files, capsys, monkeypatch, checked=checked, targets=["repo/src", "deep"])
+    assert len(expected) == 5
+
+
+def test_script_folder_importing_a_sibling(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script imports its sibling by plain name (``from blocks import Block``: Python puts the
+    script's folder first, so the sibling wins over a ``blocks.py`` above it); the sibling's base
+    comes from a folder without ``__init__.py`` at the checkout's root."""
+    files: dict[str, str | bytes] = {
+        ".git/HEAD": CHECKOUT_MARKER,
+        "blocks.py": NOT_A_MODULE,
+        "models/base.py": LAYERS.replace("class Block", "class Base"),
+        "tools/blocks.py": "from models.base import Base\n\n\nclass Block(Base):\n    pass\n",
+        "tools/train.py": subclass("from blocks import Block", "Block", HIT),
+    }
+    check_tree(tmp_path, files, capsys, monkeypatch, checked=["tools/blocks.py", "tools/train.py"],
+               targets=["tools"])
+
+
 # -- each file is read once per process -------------------------------------------------------
 
 
