@@ -15,11 +15,22 @@ of that name is the source root for that name.  The search goes at most
 :data:`_MAX_ANCESTORS` folders up, stops at a folder that marks a project (``.git``,
 ``pyproject.toml``, ... : :data:`_PROJECT_MARKERS`) after looking there, and never looks for the
 standard library's names or the known libraries' (a namespace folder never hides those).
+
+**Star imports** (``from .layers import *``): a name the file does not bind otherwise resolves
+to ``*.name`` (see :mod:`.imports`), answered by :meth:`Project.lookup` from the star-imported
+modules, the last first, as Python binds them.  A module of the tree gives what its ``__all__``
+lists when that is a literal, else its public top-level names, its own star imports included.
+A module outside the tree is not read: a name is taken from it only when nothing else can bind
+it (no other star import may, and it is not a builtin), so that the code could not run
+otherwise.  Whatever is uncertain (a computed ``__all__``, ``globals()`` writes, an unreadable
+module, a cycle of star imports) leaves the name unknown.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import enum
 import os
 import re
 import sys
@@ -27,7 +38,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from . import torch_names as tn
-from .imports import absolute_module
+from .imports import STAR, ModuleNames, absolute_module, module_names
 from .memo import Memo
 from .settings import Settings
 from .source import physical_lines, read_source
@@ -40,8 +51,8 @@ _PROJECTS: dict[tuple[str, Settings], "Project"] = {}
 _FROM_IMPORT = re.compile(r"[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]*(\(?)")
 _COMMENT = re.compile(r"#[^\n]*")
 _IMPORT = re.compile(r"[ \t]*import[ \t]+([\w., \t]+)")
-#: Lookups in progress, over every project: a question asked again while it is answered is a
-#: cycle, and more than this many at once is too deep to follow.
+#: Lookups (and star-import questions) in progress, over every project: a question asked again
+#: while it is answered is a cycle, and more than this many at once is too deep to follow.
 _MAX_DEPTH = 32
 _ACTIVE: set[tuple[str, str]] = set()
 
@@ -57,6 +68,22 @@ _NOT_SEARCHED = (
 )
 _MARKED: dict[str, bool] = {}
 _ANCESTOR_ROOTS: dict[tuple[str, str], "str | None"] = {}
+
+_BUILTINS = frozenset(dir(builtins))
+#: Qualified names known to exist, so known to be bound by a star import of their module
+#: (``from torch.nn import *`` binds ``Module`` and ``Parameter``).
+_KNOWN_NAMES = (
+    tn.MODULE_BASES | tn.PARAMETER_CLASSES | tn.BUFFER_CLASSES | tn.TENSOR_FUNCTIONS | tn.TENSOR_CLASSES
+)
+
+
+class _Star(enum.Enum):
+    """What a star import of one module binds a given name to."""
+
+    NO = "not bound"
+    YES = "bound"
+    MAYBE = "maybe bound, and then to the module's name (a module outside the tree)"
+    UNKNOWN = "maybe bound, to something not known"
 
 
 def module_of(path: str, package: str) -> str:
@@ -119,9 +146,12 @@ class Project:
         self.root = root
         self.settings = settings
         self._files: dict[str, "FileSymbols | None"] = {}
+        self._names: dict[str, ModuleNames | None] = {}
         self._tops: dict[str, bool] = {}
         self._torchy: Memo[bool] = Memo()
         self._reaches: dict[str, bool] = {}
+        self._provides: Memo[_Star] = Memo()
+        self._star_sources: dict[tuple[tuple[str, ...], str], tuple[_Star, str | None]] = {}
 
     @classmethod
     def for_file(cls, path: str, settings: Settings) -> tuple["Project", str]:
@@ -190,6 +220,27 @@ class Project:
         self._files[path] = FileSymbols(index, self.settings, self)
         return source, tree
 
+    def module_names(self, path: str, package: str) -> ModuleNames | None:
+        """What ``from <the module at path> import *`` binds; ``None`` when it cannot be read.
+        Read once per run, with the file's symbols (from its kept lines if those came first)."""
+        path = os.path.abspath(path)
+        if path in self._names:
+            return self._names[path]
+        self._names[path] = None
+        if path not in self._files:
+            parsed = self._read(path, package)
+        else:
+            symbols, parsed = self._files[path], None
+            if symbols is not None:
+                source = "".join(symbols.index.lines)
+                try:
+                    parsed = source, ast.parse(source)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):  # pragma: no cover
+                    parsed = None
+        if parsed is not None:
+            self._names[path] = module_names(parsed[1], package, parsed[0])
+        return self._names[path]
+
     def reaches_torch(self, qualname: str) -> bool:
         """Whether the project file that ``qualname`` comes from mentions torch, or imports
         (transitively) a project file that does.  Reads text only, each file once."""
@@ -233,7 +284,10 @@ class Project:
 
     def lookup(self, qualname: str, origin: FileSymbols) -> Meaning | None:
         """What ``qualname`` (``pkg.layers.Block``) names when a file of this project (or of a
-        source root above it) defines or re-exports it; ``None`` when no file here does."""
+        source root above it) defines or re-exports it; ``None`` when no file here does.
+        ``*.name`` is a name of ``origin`` that only its star imports can bind."""
+        if qualname.startswith(STAR):
+            return self._star_lookup(qualname[len(STAR):], origin)
         if qualname.startswith("."):
             return None
         parts = qualname.split(".")
@@ -256,6 +310,102 @@ class Project:
             return None
         finally:
             _ACTIVE.discard(key)
+
+    # --- star imports ----------------------------------------------------------------------
+
+    def _star_lookup(self, dotted: str, origin: FileSymbols) -> Meaning | None:
+        """What ``dotted`` names in ``origin``, whose root only its star imports can bind."""
+        root = dotted.partition(".")[0]
+        answer, module = self.star_source(origin.index.imports.stars, root)
+        if module is None:
+            return None
+        if self._in_tree(module) is None:
+            from .symbols import Qualified
+
+            return Qualified(f"{module}.{dotted}")
+        return self.lookup(f"{module}.{dotted}", origin)
+
+    def star_source(self, stars: tuple[str, ...], name: str) -> tuple[_Star, str | None]:
+        """Which of the star-imported ``stars`` (in order) binds ``name``, and how surely: the
+        last that may bind it, when it surely does, or when no other may (Python would raise
+        ``NameError`` otherwise).  (``NO``, ``None``) when none does, (``UNKNOWN``, ``None``)
+        when that is not known."""
+        key = (stars, name)
+        known = self._star_sources.get(key)
+        if known is None:
+            known = self._star_sources[key] = self._find_star_source(stars, name)
+        return known
+
+    def _find_star_source(self, stars: tuple[str, ...], name: str) -> tuple[_Star, str | None]:
+        for at in range(len(stars) - 1, -1, -1):
+            answer = self._binds(stars[at], name)
+            if answer is _Star.NO:
+                continue
+            if answer is _Star.YES:
+                return answer, stars[at]
+            # Outside the tree: the source only when no earlier star import may bind it either.
+            if answer is _Star.MAYBE and all(self._binds(other, name) is _Star.NO for other in stars[:at]):
+                return answer, stars[at]
+            return _Star.UNKNOWN, None
+        return _Star.NO, None
+
+    def _in_tree(self, module: str) -> "tuple[Project, tuple[str, str] | None] | None":
+        """The project whose source root holds the top-level name of the dotted ``module``, and
+        the module's (file, package) there if it has one; ``None`` for a module outside the tree."""
+        top = module.partition(".")[0]
+        if top in tn.KNOWN_LIBRARY_ROOTS:
+            return None
+        owner = self.owner_of(top)
+        return None if owner is None else (owner, owner.module_path(module))
+
+    def _binds(self, module: str, name: str) -> _Star:
+        """What ``from <module> import *`` binds ``name`` to."""
+        if not module or module.startswith("."):
+            return _Star.UNKNOWN  # a relative import of a file whose package is not known
+        located = self._in_tree(module)
+        if located is not None:
+            owner, found = located
+            if found is None:
+                return _Star.UNKNOWN  # the tree has the package but not the module
+            return owner._file_binds(*found, name)
+        # A module outside the tree is not read: it may bind any public name but a builtin's
+        # (``from torch import *`` binds ``max``: that is not a name to guess at).
+        if name.startswith("_") or name in _BUILTINS:
+            return _Star.UNKNOWN
+        return _Star.YES if f"{module}.{name}" in _KNOWN_NAMES else _Star.MAYBE
+
+    def _file_binds(self, path: str, package: str, name: str) -> _Star:
+        """What a star import of the file at ``path`` binds ``name`` to; once per run.  A cycle
+        of star imports binds nothing known."""
+        return self._provides.get((path, name), lambda: self._guarded_file_binds(path, package, name),
+                                  _Star.UNKNOWN)
+
+    def _guarded_file_binds(self, path: str, package: str, name: str) -> _Star:
+        if len(_ACTIVE) > _MAX_DEPTH:
+            return _Star.UNKNOWN
+        key = (path, "*" + name)
+        _ACTIVE.add(key)
+        try:
+            return self._compute_file_binds(path, package, name)
+        finally:
+            _ACTIVE.discard(key)
+
+    def _compute_file_binds(self, path: str, package: str, name: str) -> _Star:
+        names = self.module_names(path, package)
+        if names is None or names.computed_all:
+            return _Star.UNKNOWN
+        if names.public is not None:
+            return _Star.YES if name in names.public else _Star.NO
+        if name.startswith("_"):
+            return _Star.NO
+        if name in names.uncertain:
+            return _Star.UNKNOWN
+        if name in names.bound:
+            return _Star.YES
+        answer = self.star_source(names.stars, name)[0]
+        if answer is _Star.NO and names.dynamic:
+            return _Star.UNKNOWN
+        return answer
 
 
 def imported_names(text: str, package: str) -> list[str]:
