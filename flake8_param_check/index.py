@@ -160,7 +160,7 @@ class FileIndex:
         self.classes_by_name: dict[str, list[ClassInfo]] = {}
         for info in self.classes:
             self.classes_by_name.setdefault(info.name, []).append(info)
-        self.imports = ImportTable.from_nodes(self._import_nodes, package)
+        self.imports = ImportTable.from_nodes(self._import_nodes, package, tree)
         self.imports.local_names = frozenset(self.classes_by_name) | frozenset(self.functions)
         del self._import_nodes
 
