@@ -120,3 +120,59 @@ def test_reading_the_codes_imports_no_libcst() -> None:
         "assert 'libcst' not in sys.modules, 'libcst imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- cases the rule examples cannot hold (the torch tier builds each example's classes by name) ----
+
+OUTSIDE_INIT = """import torch
+from torch import nn
+
+class Attack(nn.Module):
+    def reset(self, x):
+        self.delta = torch.zeros_like(x)
+
+    def fit(self):
+        self.delta.requires_grad_()
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = torch.ones(3)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.b = torch.ones(3)
+"""
+
+APPLIED = """import torch
+from torch import nn
+
+class Grid(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.grid = torch.zeros(n, 2)
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        self.grid = fn(self.grid)
+        return self
+"""
+
+
+def test_an_apply_override_moves_the_attribute() -> None:
+    """A class whose ``_apply`` applies ``fn`` to an attribute moves it with ``.to()``/``.cuda()``
+    (the torch tier checks that claim): no finding."""
+    assert analyze(APPLIED).findings == []
+    assert [f.code for f in analyze(APPLIED.replace("self.grid = fn(self.grid)", "pass")).findings] == ["TPC001"]
+
+
+def test_made_trainable_outside_init_and_a_class_defined_twice(tmp_path: Path) -> None:
+    """A tensor stored in one method and made trainable in another, outside __init__, is TPC002 at
+    the store; a class name defined twice in a file (notebook cells) has both classes checked."""
+    expected = [(6, "TPC002"), (14, "TPC001"), (19, "TPC001")]
+    assert [(f.line, f.code) for f in analyze(OUTSIDE_INIT).findings] == expected
+    (tmp_path / "m.py").write_text(OUTSIDE_INIT)
+    done = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select=TPC",
+                           "--format=%(row)d:%(code)s", "m.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.stdout.split() == [f"{line}:{code}" for line, code in expected]

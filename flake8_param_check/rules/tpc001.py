@@ -229,7 +229,6 @@ class Scale(nn.Module):
             self.s = nn.Parameter(torch.ones(3))
         else:
             self.register_buffer("s", torch.ones(3))
-        self.s = self.s * 2
         if learn:
             self.register_buffer("m", torch.zeros(3))
         if learn:
@@ -264,7 +263,7 @@ class Child(Base):
     # Unknown values stay unknown: a parameter without annotation, a method of an argument.
     """
 class Unknown(nn.Module):
-    def __init__(self, data, scale=None):
+    def __init__(self, data="a b", scale=None):
         super().__init__()
         if scale is not None:
             scale = scale * 2
@@ -274,18 +273,6 @@ class Unknown(nn.Module):
             self.row = row
 """,
 
-    # A class whose _apply override applies fn to the attribute: .to()/.cuda()/.half() move it.
-    """
-class Grid(nn.Module):
-    def __init__(self, n):
-        super().__init__()
-        self.grid = torch.zeros(n, 2)
-
-    def _apply(self, fn, recurse=True):
-        super()._apply(fn, recurse)
-        self.grid = fn(self.grid)
-        return self
-""",
 
 ]
 
@@ -328,7 +315,7 @@ class Net(tnn.Module):
         for _ in range(2):
             self.c: th.Tensor = th.randn(2)  # expect: TPC001
         with th.no_grad():
-            self.d = th.ones(2).T  # expect: TPC001
+            self.d = th.ones(2, 2).T  # expect: TPC001
 
 class Child(Net):
     def __init__(self, w: th.Tensor):
@@ -338,7 +325,7 @@ class Child(Net):
     # Registered on one path only (a Parameter, or register_buffer), plain on the other.
     """
 class Scale(nn.Module):
-    def __init__(self, learn):
+    def __init__(self, learn=False):
         super().__init__()
         if learn:
             self.s = nn.Parameter(torch.ones(3))
@@ -357,7 +344,7 @@ class Scale(nn.Module):
 from typing import Tuple
 
 def sincos(t) -> Tuple[torch.Tensor, torch.Tensor]:
-    return compute(t)
+    return getattr(torch, "cos")(t), getattr(torch, "sin")(t)
 
 class Rotary(nn.Module):
     def __init__(self, n):
@@ -379,11 +366,12 @@ class Rotary(nn.Module):
     """
 from typing import Optional
 
-def load(path) -> "torch.Tensor":
-    return read(path)
+def load(n) -> "torch.Tensor":
+    return getattr(torch, "ones")(n)
 
 class Embedding(nn.Module):
-    def __init__(self, n, path, w: Optional[torch.Tensor] = None, v: "torch.Tensor | None" = None):
+    def __init__(self, n, path, w: Optional[torch.Tensor] = torch.zeros(2),
+                 v: "torch.Tensor | None" = torch.ones(2)):
         super().__init__()
         self.table = self.make(n)  # expect: TPC001
         self.loaded = load(path)  # expect: TPC001
@@ -397,7 +385,7 @@ class Embedding(nn.Module):
     # Narrowing: isinstance, and None on the other path (an optional tensor).
     """
 class Horizon(nn.Module):
-    def __init__(self, weight=None, scale=1.0, mask=None):
+    def __init__(self, weight=(1.0, 2.0), scale=1.0, mask=torch.ones(2)):
         super().__init__()
         if weight is not None:
             weight = torch.as_tensor(weight)
@@ -480,18 +468,6 @@ class Cache(nn.Module):
         self.pe = table  # expect: TPC001
 """,
 
-    # A class defined twice in a file (a notebook's cells, a redefinition): each is checked.
-    """
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.a = torch.ones(3)  # expect: TPC001
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.b = torch.ones(3)  # expect: TPC001
-""",
 
 ]
 

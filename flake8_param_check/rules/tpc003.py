@@ -89,7 +89,7 @@ class Manual(nn.Module):
     # Layers registered through another container: a Sequential built from them.
     """
 class MLP(nn.Module):
-    def __init__(self, sizes):
+    def __init__(self, sizes=(4, 8, 2)):
         super().__init__()
         self.layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
         seq = []
@@ -171,5 +171,23 @@ class Stack(nn.Module):
         blocks = [nn.ReLU(), nn.Tanh()]
         self.blocks = nn.ModuleList(blocks)
 """,
+    ),    (
+        """
+class Grown(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.layers = []
+        for _ in range(n):
+            self.layers = self.layers + [nn.Linear(d, d)]
+""",
+        """
+class Grown(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for _ in range(n):
+            self.layers = self.layers + [nn.Linear(d, d)]
+""",
     ),
+
 ]
