@@ -189,84 +189,17 @@ _SURE = Val(Kind.BUFFER)
 _MARK = "@"
 
 
-class ClassWalk(Walker):
-    def __init__(self, classes: Classes, summary: ClassSummary, torch_layer: bool) -> None:
-        super().__init__(classes)
-        self.classes = classes
-        self.summary = summary
-        self.inherited = frozenset(summary.inherited)  #: registered by a base class's __init__
-        self.inits: set[int] = set()  #: the ``__init__`` methods already inlined
-        self.firsts: dict[str, Binding] = {}  #: each attribute's first own binding in __init__
-        self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
-        self.inlined: set[str] = set()
-        self.recording = True
-        self.method_returns: Memo[Optional[Val]] = Memo()
-        self.method: MethodRef | None = None  #: the method being walked
+class _SelfState(Walker):
+    """What ``self`` holds and registers as the walk goes: reads, assignments, deletions and
+    register calls (the attributes are set by :class:`ClassWalk`)."""
 
-    def run(self, own: dict[str, MethodRef]) -> None:
-        summary = self.summary
-        init = summary.methods.get("__init__")
-        if init is not None:
-            self.inlined.add("__init__")
-            self.inits.add(id(init.info))
-            self.run_method(init, in_init=True)
-        after_init = summary.attrs
-        for name, method in own.items():
-            if name in self.inlined:
-                continue
-            summary.attrs = {k: v.copy() for k, v in after_init.items()}
-            self.run_method(method, in_init=False)
-        summary.attrs = after_init
-
-    def call_values(self, call: cst.Call, frame: Frame) -> tuple[list[Val | None], dict[str, Val | None]]:
-        """The call's arguments, evaluated once: positional values (``None`` from the first
-        ``*args`` on) and keyword values."""
-        positional: list[Val | None] = []
-        keywords: dict[str, Val | None] = {}
-        starred = False
-        for arg in call.args:
-            value = self.eval(arg.value, frame)
-            if arg.keyword is not None:
-                keywords[arg.keyword.value] = value
-            elif arg.star:
-                starred = True
-            elif not starred:
-                positional.append(value)
-        return positional, keywords
-
-    def run_method(self, ref: MethodRef, in_init: bool, caller: Frame | None = None,
-                   arguments: tuple[list[Val | None], dict[str, Val | None]] | None = None) -> Val | None:
-        """Walk a method of the class.  Called from ``caller`` in the init scope, it runs as part
-        of the caller: on the caller's paths, with the call's ``arguments`` bound to its
-        parameters, and what it registers is registered there after."""
-        method = self.classes.method(ref)
-        if method is None:
-            return None
-        frame = frame_for(method, None, in_init, ref.symbols)
-        params = [*method.params.posonly_params, *method.params.params]
-        if not params or _is_static(method):
-            return None
-        frame.self_name = params[0].name.value
-        frame.env.pop(frame.self_name, None)
-        if arguments is not None:
-            positional, keywords = arguments
-            names = [p.name.value for p in params[1:]]
-            given = {**dict(zip(names, positional)), **keywords}
-            for name, value in given.items():
-                if value is not None and name in frame.env and frame.env[name] is None:
-                    frame.env[name] = value
-        if caller is not None:
-            frame.env.update(_marks(caller.env))
-        outer, self.method = self.method, ref
-        try:
-            result = self.run_function(method, frame, own_block=caller is None)
-        finally:
-            self.method = outer
-        if caller is not None:
-            for key in _marks(caller.env):
-                caller.env.pop(key)
-            caller.env.update(_marks(frame.env))
-        return result
+    classes: Classes
+    summary: ClassSummary
+    torch_layer: bool  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
+    inherited: frozenset[str]  #: registered by a base class's __init__
+    firsts: dict[str, Binding]  #: each attribute's first own binding in __init__
+    recording: bool
+    method: MethodRef | None  #: the method being walked
 
     # --- reading self ----------------------------------------------------------------------
 
@@ -383,6 +316,129 @@ class ClassWalk(Walker):
         self.mark(frame, attr, False)
         self.firsts.pop(attr, None)  # bound again after ``del``: a new first binding
 
+    def register(self, frame: Frame, args: Sequence[cst.Arg], kind: Kind | None) -> None:
+        """``self.register_buffer(name, value)`` and friends, and ``setattr(self, name, value)``."""
+        name_node = args[0].value if args else None
+        value_node = args[1].value if len(args) > 1 else None
+        for arg in args:
+            if arg.keyword is not None and arg.keyword.value in tn.REGISTER_VALUE_KEYWORDS:
+                value_node = arg.value
+            if arg.keyword is not None and arg.keyword.value == tn.REGISTER_NAME_KEYWORD:
+                name_node = arg.value
+        value = self.eval(value_node, frame) if value_node is not None else None
+        for arg in args:
+            if arg.value is not value_node:
+                self.eval(arg.value, frame)
+        name = string_value(name_node) if name_node is not None else None
+        if name is not None:
+            if kind is None:  # setattr: what Module.__setattr__ does with the value
+                if value is None or value.kind not in REGISTERS:
+                    self.summary.attrs.pop(name, None)
+                    return
+                kind = value.kind
+            if frame.in_init and self.recording:
+                self.supersede(name)
+            self.registered(frame, name)
+            registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
+            registered.registered = True
+            self.summary.attrs[name] = registered
+            return
+        # A computed name: whatever the call and the loops around it mention is registered.
+        mentioned: set[str] = set()
+        for arg in args:
+            mentioned.update(self.referenced_names(arg.value, frame))
+        for refs in frame.loop_refs:
+            mentioned.update(refs)
+        for ref in mentioned:
+            held = self.read_self(frame, ref[5:]) if ref.startswith("self.") else frame.env.get(ref)
+            if held is None:
+                continue
+            if held.kind is Kind.CONTAINER:
+                held.consumed = True
+            held.registered = True
+        if value is not None:
+            value.registered = True
+
+
+class ClassWalk(_SelfState):
+    def __init__(self, classes: Classes, summary: ClassSummary, torch_layer: bool) -> None:
+        super().__init__(classes)
+        self.classes = classes
+        self.summary = summary
+        self.inherited = frozenset(summary.inherited)  #: registered by a base class's __init__
+        self.inits: set[int] = set()  #: the ``__init__`` methods already inlined
+        self.firsts: dict[str, Binding] = {}  #: each attribute's first own binding in __init__
+        self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
+        self.inlined: set[str] = set()
+        self.recording = True
+        self.method_returns: Memo[Optional[Val]] = Memo()
+        self.method: MethodRef | None = None  #: the method being walked
+
+    def run(self, own: dict[str, MethodRef]) -> None:
+        summary = self.summary
+        init = summary.methods.get("__init__")
+        if init is not None:
+            self.inlined.add("__init__")
+            self.inits.add(id(init.info))
+            self.run_method(init, in_init=True)
+        after_init = summary.attrs
+        for name, method in own.items():
+            if name in self.inlined:
+                continue
+            summary.attrs = {k: v.copy() for k, v in after_init.items()}
+            self.run_method(method, in_init=False)
+        summary.attrs = after_init
+
+    def call_values(self, call: cst.Call, frame: Frame) -> tuple[list[Val | None], dict[str, Val | None]]:
+        """The call's arguments, evaluated once: positional values (``None`` from the first
+        ``*args`` on) and keyword values."""
+        positional: list[Val | None] = []
+        keywords: dict[str, Val | None] = {}
+        starred = False
+        for arg in call.args:
+            value = self.eval(arg.value, frame)
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            elif arg.star:
+                starred = True
+            elif not starred:
+                positional.append(value)
+        return positional, keywords
+
+    def run_method(self, ref: MethodRef, in_init: bool, caller: Frame | None = None,
+                   arguments: tuple[list[Val | None], dict[str, Val | None]] | None = None) -> Val | None:
+        """Walk a method of the class.  Called from ``caller`` in the init scope, it runs as part
+        of the caller: on the caller's paths, with the call's ``arguments`` bound to its
+        parameters, and what it registers is registered there after."""
+        method = self.classes.method(ref)
+        if method is None:
+            return None
+        frame = frame_for(method, None, in_init, ref.symbols)
+        params = [*method.params.posonly_params, *method.params.params]
+        if not params or _is_static(method):
+            return None
+        frame.self_name = params[0].name.value
+        frame.env.pop(frame.self_name, None)
+        if arguments is not None:
+            positional, keywords = arguments
+            names = [p.name.value for p in params[1:]]
+            given = {**dict(zip(names, positional)), **keywords}
+            for name, value in given.items():
+                if value is not None and name in frame.env and frame.env[name] is None:
+                    frame.env[name] = value
+        if caller is not None:
+            frame.env.update(_marks(caller.env))
+        outer, self.method = self.method, ref
+        try:
+            result = self.run_function(method, frame, own_block=caller is None)
+        finally:
+            self.method = outer
+        if caller is not None:
+            for key in _marks(caller.env):
+                caller.env.pop(key)
+            caller.env.update(_marks(frame.env))
+        return result
+
     # --- calls on self ---------------------------------------------------------------------
 
     def on_self_method(self, frame: Frame, call: cst.Call, method: str) -> Val | None:
@@ -426,49 +482,6 @@ class ClassWalk(Walker):
         finally:
             self.recording = recording
             self.summary.attrs = saved
-
-    def register(self, frame: Frame, args: Sequence[cst.Arg], kind: Kind | None) -> None:
-        """``self.register_buffer(name, value)`` and friends, and ``setattr(self, name, value)``."""
-        name_node = args[0].value if args else None
-        value_node = args[1].value if len(args) > 1 else None
-        for arg in args:
-            if arg.keyword is not None and arg.keyword.value in tn.REGISTER_VALUE_KEYWORDS:
-                value_node = arg.value
-            if arg.keyword is not None and arg.keyword.value == tn.REGISTER_NAME_KEYWORD:
-                name_node = arg.value
-        value = self.eval(value_node, frame) if value_node is not None else None
-        for arg in args:
-            if arg.value is not value_node:
-                self.eval(arg.value, frame)
-        name = string_value(name_node) if name_node is not None else None
-        if name is not None:
-            if kind is None:  # setattr: what Module.__setattr__ does with the value
-                if value is None or value.kind not in REGISTERS:
-                    self.summary.attrs.pop(name, None)
-                    return
-                kind = value.kind
-            if frame.in_init and self.recording:
-                self.supersede(name)
-            self.registered(frame, name)
-            registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
-            registered.registered = True
-            self.summary.attrs[name] = registered
-            return
-        # A computed name: whatever the call and the loops around it mention is registered.
-        mentioned: set[str] = set()
-        for arg in args:
-            mentioned.update(self.referenced_names(arg.value, frame))
-        for refs in frame.loop_refs:
-            mentioned.update(refs)
-        for ref in mentioned:
-            held = self.read_self(frame, ref[5:]) if ref.startswith("self.") else frame.env.get(ref)
-            if held is None:
-                continue
-            if held.kind is Kind.CONTAINER:
-                held.consumed = True
-            held.registered = True
-        if value is not None:
-            value.registered = True
 
     def expr_Call(self, call: cst.Call, frame: Frame) -> Val | None:
         func = call.func

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,14 @@ def test_made_trainable_outside_init_and_a_class_defined_twice(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select=TPC",
                            "--format=%(row)d:%(code)s", "m.py"], cwd=tmp_path, capture_output=True, text=True)
     assert done.stdout.split() == [f"{line}:{code}" for line, code in expected]
+
+
+def test_no_class_or_function_of_the_package_is_over_300_lines() -> None:
+    """Rooms stay small enough to read (the issue that split the walker and the fixer)."""
+    import flake8_param_check
+
+    package = Path(flake8_param_check.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno < 300, f"{path.name}: {node.name}"
