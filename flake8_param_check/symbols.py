@@ -150,7 +150,8 @@ class FileSymbols:
                 return container(Container.TUPLE, [self.annotated(a, depth + 1) for a in args], exact=True)
             return None
         name = dotted_name(node)
-        kind = effects.annotation(self.index.imports.resolve(name)) if name else None
+        qualname = self.index.imports.resolve(name) if name else None
+        kind = effects.annotation(qualname, self.settings.module_bases)
         return Val(kind) if kind is not None else None
 
     def _union(self, members: list[ast.expr], depth: int) -> Optional[Val]:

@@ -140,6 +140,16 @@ class Named(nn.Module):
             self.heads[name] = nn.Linear(1, 1)
 """,
 
+    # An argument annotated as a Module, kept in a list.
+    """
+from typing import Optional
+
+class Shared(nn.Module):
+    def __init__(self, block: nn.Module = nn.Linear(2, 2), extra: Optional[nn.Module] = nn.ReLU()):
+        super().__init__()
+        self.blocks = [block, extra]  # expect: TPC003
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.
