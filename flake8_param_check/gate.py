@@ -253,8 +253,9 @@ class Gate:
         )
 
     def harmless_local(self, name: str, function: FunctionInfo, mode: Mode) -> bool:
-        if name in tensor_arguments(self.symbols, function):
-            return False
+        kinds = tensor_arguments(self.symbols, function).get(name)
+        if kinds is not None:
+            return not (kinds & mode.cares)
         values = function.local_values.get(name)
         if values is None:
             # A global or an unannotated argument: inference does not know it, unless the
@@ -271,7 +272,8 @@ class Gate:
 
     def returns_harmless(self, function: FunctionInfo, mode: Mode) -> bool:
         """What ``function`` returns, judged in its own scope (see :func:`call_may_give`)."""
-        if _annotated(self.symbols, function.node.returns):
+        returned = _annotated(self.symbols, function.node.returns)
+        if returned is not None and returned in mode.cares:
             return False  # ``-> Tensor``: inference takes the annotation's word for it
         return self._memoised(
             ("returns", id(function), mode),
@@ -413,21 +415,22 @@ class Gate:
         return isinstance(argument, ast.Starred) or self.harmless(argument, function, Mode.ANY)
 
 
-def tensor_arguments(symbols: FileSymbols, function: FunctionInfo) -> frozenset[str]:
-    """The arguments annotated as tensors, Parameters or Modules, and the names an ``isinstance``
-    test may narrow to one."""
+def tensor_arguments(symbols: FileSymbols, function: FunctionInfo) -> dict[str, frozenset[Kind]]:
+    """The arguments annotated as tensors, Parameters, Modules or tuples of those, with the kinds
+    inference gives them; and the names an ``isinstance`` test may narrow (to any kind)."""
     found = function.tensor_args
     if found is None:
         args = function.node.args
-        found = function.tensor_args = frozenset(
-            a.arg
-            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
-            if _annotated(symbols, a.annotation)
-        ) | frozenset(function.narrowed)
+        found = {name: frozenset(Kind) for name in function.narrowed}
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            kind = _annotated(symbols, arg.annotation)
+            if kind is not None and arg.arg not in found:
+                found[arg.arg] = frozenset({kind})
+        function.tensor_args = found
     return found
 
 
-def _annotated(symbols: FileSymbols, annotation: Optional[ast.expr]) -> bool:
-    """Whether inference reads ``annotation`` as a value that may matter (not ``None``)."""
+def _annotated(symbols: FileSymbols, annotation: Optional[ast.expr]) -> Optional[Kind]:
+    """The kind inference reads ``annotation`` as, when it may matter (not ``None``)."""
     value = symbols.annotated(annotation)
-    return value is not None and value.kind is not Kind.NONE
+    return value.kind if value is not None and value.kind is not Kind.NONE else None

@@ -73,7 +73,7 @@ class FunctionInfo(_Reloadable):
     #: For methods: every ``self.<attr> = value`` as (target, value), and the names the body
     #: assigns, gathered by the same statement walk (what :mod:`.gate` looks at).
     self_name: str | None = None  #: the first parameter of a method
-    tensor_args: frozenset[str] | None = None  #: filled by :func:`.gate.tensor_arguments`
+    tensor_args: "dict[str, frozenset[Any]] | None" = None  #: filled by :func:`.gate.tensor_arguments`
     _notes: "_Notes | None" = None
 
     def __post_init__(self) -> None:
