@@ -998,3 +998,29 @@ def test_each_imported_file_is_read_once(tmp_path: Path, monkeypatch: pytest.Mon
     project.clear_cache()
     analyze(files[checked[0]], path=str(tmp_path / checked[0]))
     assert reads == {"pkg/__init__.py": 2, "pkg/layers.py": 2, "pkg/utils.py": 2}
+
+
+def test_an_override_a_base_init_in_another_file_calls(tmp_path: Path) -> None:
+    """The base class's ``__init__`` (in another file of the tree) calls ``self.build()``: the
+    subclass's override runs during construction, and what the base registers in its own
+    ``build`` no longer counts for the subclass."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "import torch\nfrom torch import nn\n\n\nclass Base(nn.Module):\n"
+                       "    def __init__(self, n):\n        super().__init__()\n        self.build(n)\n\n"
+                       "    def build(self, n):\n        self.register_buffer('table', torch.zeros(n))\n",
+        "pkg/child.py": "import torch\n\nfrom .base import Base\n\n\nclass Child(Base):\n"
+                        "    def build(self, n):\n        self.table = torch.ones(n)\n\n\n"
+                        "class Kept(Base):\n    def __init__(self, n):\n        super().__init__(n)\n"
+                        "        self.table = torch.ones(n)\n",
+    }
+    write_tree(tmp_path, files)
+    child = tmp_path / "pkg" / "child.py"
+    found = analyze(child.read_text(), path=str(child)).findings
+    # Child's override runs in Base.__init__: TPC001.  Kept assigns to the buffer Base's build
+    # registered: an update, no finding.
+    assert [(f.line, f.code, f.attr) for f in found] == [(8, "TPC001", "table")]
+    done = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select=TPC",
+                           "--format=%(path)s:%(row)d:%(code)s", "pkg"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.stdout.split() == ["pkg/child.py:8:TPC001"], done.stdout + done.stderr
