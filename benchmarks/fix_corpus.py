@@ -95,7 +95,8 @@ def run(name: str, source: Path, verbose: bool) -> dict[str, int | float]:
             left = Counter((f.code, f.attr) for f in analyze(out, path=str(path)).findings)
             expected = Counter((f.code, f.attr) for f in result.unfixed)
             if left - expected:
-                failures.append(f"{path.relative_to(root)}: reported after the fix: {sorted(left - expected)}")
+                name = path.relative_to(root)
+                failures.append(f"{name}: reported after the fix: {sorted(left - expected)}")
             stats["vanished"] += sum((expected - left).values())  # unfixed that the fixes also cured
     for failure in failures:
         print(f"  FAIL {failure}")
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     targets = args.corpora or list(CORPORA)
     total_failures = 0
-    print(f"{'corpus':16} {'files':>6} {'changed':>8} {'fixed':>6} {'unfixed':>8} {'failures':>9} {'seconds':>8}")
+    print(f"{'corpus':16} {'files':>6} {'changed':>8} {'fixed':>6} {'unfixed':>8} {'failures':>9} "
+          f"{'seconds':>8}")
     for target in targets:
         source = CORPORA.get(target, Path(target))
         if not source.is_dir():

@@ -1,3 +1,3 @@
 """flake8-param-check: find tensors and layers that an nn.Module holds without registering them."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -128,14 +128,16 @@ def analyze_detailed(
                 continue
             for binding, code, fields in judge(summary):
                 line, col = session.position(binding.span, binding.target)
-                finding = Finding(line, col, code, binding.attr, tuple(sorted(fields.items())))
+                texts = {key: _field_text(value, session) for key, value in fields.items()}
+                finding = Finding(line, col, code, binding.attr, tuple(sorted(texts.items())))
                 result.reported.append(Reported(finding, binding, summary))
         if deep:
             # Outside Module classes: the conversions whose result is dropped (``x.to(d)``).
             for function in _discarding_functions(symbols, settings.gate):
                 for fact, code, fields in judge_facts(session.function_facts(function)):
                     line, col = session.position(fact.span, fact.target)
-                    finding = Finding(line, col, code, fact.attr, tuple(sorted(fields.items())))
+                    texts = {key: _field_text(value, session) for key, value in fields.items()}
+                    finding = Finding(line, col, code, fact.attr, tuple(sorted(texts.items())))
                     result.reported.append(Reported(finding, fact, None))
     except Budget:
         result.error = "analysis stopped: the file exceeds the work bound"
@@ -164,6 +166,14 @@ def _discarding_functions(symbols: FileSymbols, gated: bool = True) -> Iterator[
     for function in candidates:
         if not gated or Gate(symbols, None, lambda: False).discards_tensor(function, self_known=False):
             yield function
+
+
+def _field_text(value: object, session: Session) -> str:
+    """A message field: text, or a function of where bindings are (``line(binding)``), for a
+    message that names another statement's line."""
+    if callable(value):
+        return str(value(lambda binding: session.position(binding.span, binding.target)[0]))
+    return str(value)
 
 
 def _describe(exc: BaseException) -> str:

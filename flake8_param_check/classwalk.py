@@ -54,8 +54,10 @@ class Binding:
     #: ``self.xs = self.xs + [...]``: the list bound earlier grows (its binding holds the items)
     growth: bool = False
     made_trainable: bool = False  #: another statement makes ``attr`` trainable (TPC002)
-    #: A method outside the init scope converts ``self.<attr>`` itself (``self.pe.to(x.device)``)
-    moved_by_hand: bool = False
+    #: The conversion a method outside the init scope applies to ``self.<attr>`` itself
+    #: (``self.pe.to(x.device)``: ``"to"``), and that method
+    moved_by_hand: str | None = None
+    moved_in: str | None = None
     #: The class's ``_apply`` override applies ``fn`` to ``self.<attr>``: it follows ``.to()``
     applied: bool = False
     #: The first binding of ``attr`` in the init scope, when this one comes later
@@ -207,7 +209,7 @@ def _note_moves(summary: ClassSummary, init_scope: set[str]) -> None:
     """Mark the bindings whose attribute a method moves itself: converted outside the init scope
     (``self.pe = self.pe.to(x.device)``, ``mask = self.mask.to(x)``), or applied ``fn`` to in an
     ``_apply`` override (which ``.to()``/``.cuda()`` call)."""
-    moved: set[str] = set()
+    moved: dict[str, tuple[str, str]] = {}  # attr -> (conversion, method)
     applied: set[str] = set()
     for name, ref in summary.methods.items():
         if name in init_scope:
@@ -230,15 +232,10 @@ def _note_moves(summary: ClassSummary, init_scope: set[str]) -> None:
                 and isinstance(sub.func.value.value, ast.Name)
                 and sub.func.value.value.id == self_name
             ):
-                moved.add(sub.func.value.attr)
-    firsts: dict[str, Binding] = {}
+                moved.setdefault(sub.func.value.attr, (sub.func.attr, name))
     for binding in summary.bindings:
-        binding.moved_by_hand = binding.attr in moved
+        binding.moved_by_hand, binding.moved_in = moved.get(binding.attr, (None, None))
         binding.applied = binding.attr in applied
-        if binding.in_init and binding.own:
-            first = firsts.setdefault(binding.attr, binding)
-            if first is not binding:
-                binding.first = first
 
 
 def _applied(node: ast.AST, self_name: str, fn: str) -> set[str]:
@@ -264,92 +261,17 @@ _SURE = Val(Kind.BUFFER)
 _MARK = "@"
 
 
-class ClassWalk(Walker):
-    def __init__(self, classes: Classes, summary: ClassSummary, torch_layer: bool) -> None:
-        super().__init__(classes)
-        self.classes = classes
-        self.summary = summary
-        self.inherited = frozenset(summary.inherited)  #: registered by a base class's __init__
-        self.inits: set[int] = set()  #: the ``__init__`` methods already inlined
-        self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
-        self.inlined: set[str] = set()
-        self.recording = True
-        self.method_returns: Memo[Optional[Val]] = Memo()
-        self.method: MethodRef | None = None  #: the method being walked
-        #: While ``forward`` is walked: the methods of its scope already walked, and how many
-        #: of the calls being followed run under a lazy guard (see :func:`_lazy`).
-        self.forward_seen: set[str] | None = None
-        self.lazy_calls = 0
+class _SelfState(Walker):
+    """What ``self`` holds and registers as the walk goes: reads, assignments, deletions and
+    register calls (the attributes are set by :class:`ClassWalk`)."""
 
-    def run(self, own: dict[str, MethodRef]) -> None:
-        summary = self.summary
-        init = summary.methods.get("__init__")
-        if init is not None:
-            self.inlined.add("__init__")
-            self.inits.add(id(init.info))
-            self.run_method(init, in_init=True)
-        after_init = summary.attrs
-        for name, method in own.items():
-            if name in self.inlined:
-                continue
-            summary.attrs = {k: v.copy() for k, v in after_init.items()}
-            if name == tn.FORWARD_METHOD:
-                self.forward_seen = {name}
-            try:
-                self.run_method(method, in_init=False)
-            finally:
-                self.forward_seen = None
-        summary.attrs = after_init
-
-    def call_values(self, call: cst.Call, frame: Frame) -> tuple[list[Val | None], dict[str, Val | None]]:
-        """The call's arguments, evaluated once: positional values (``None`` from the first
-        ``*args`` on) and keyword values."""
-        positional: list[Val | None] = []
-        keywords: dict[str, Val | None] = {}
-        starred = False
-        for arg in call.args:
-            value = self.eval(arg.value, frame)
-            if arg.keyword is not None:
-                keywords[arg.keyword.value] = value
-            elif arg.star:
-                starred = True
-            elif not starred:
-                positional.append(value)
-        return positional, keywords
-
-    def run_method(self, ref: MethodRef, in_init: bool, caller: Frame | None = None,
-                   arguments: tuple[list[Val | None], dict[str, Val | None]] | None = None) -> Val | None:
-        """Walk a method of the class.  Called from ``caller`` in the init scope, it runs as part
-        of the caller: on the caller's paths, with the call's ``arguments`` bound to its
-        parameters, and what it registers is registered there after."""
-        method = self.classes.method(ref)
-        if method is None:
-            return None
-        frame = frame_for(method, None, in_init, ref.symbols)
-        params = [*method.params.posonly_params, *method.params.params]
-        if not params or _is_static(method):
-            return None
-        frame.self_name = params[0].name.value
-        frame.env.pop(frame.self_name, None)
-        if arguments is not None:
-            positional, keywords = arguments
-            names = [p.name.value for p in params[1:]]
-            given = {**dict(zip(names, positional)), **keywords}
-            for name, value in given.items():
-                if value is not None and name in frame.env and frame.env[name] is None:
-                    frame.env[name] = value
-        if caller is not None:
-            frame.env.update(_marks(caller.env))
-        outer, self.method = self.method, ref
-        try:
-            result = self.run_function(method, frame, own_block=caller is None)
-        finally:
-            self.method = outer
-        if caller is not None:
-            for key in _marks(caller.env):
-                caller.env.pop(key)
-            caller.env.update(_marks(frame.env))
-        return result
+    classes: Classes
+    summary: ClassSummary
+    torch_layer: bool  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
+    inherited: frozenset[str]  #: registered by a base class's __init__
+    firsts: dict[str, Binding]  #: each attribute's first own binding in __init__
+    recording: bool
+    method: MethodRef | None  #: the method being walked
 
     # --- reading self ----------------------------------------------------------------------
 
@@ -437,12 +359,19 @@ class ClassWalk(Walker):
         if self.recording and self.method is not None:
             own = self.summary.info.methods.get(self.method.info.name) is self.method.info
             asked = value is not None and value.repeated is not None and self.asks_for_sharing(statement)
-            self.summary.bindings.append(
-                Binding(attr, target, statement, value, frame.method, frame.in_init, single,
-                        registered_before, tuple(self.block_path), self.method.info.span, own,
-                        growth=growth is not None, made_trainable=attr in self.summary.made_trainable,
-                        sharing_asked=asked)
-            )
+            binding = Binding(attr, target, statement, value, frame.method, frame.in_init, single,
+                              registered_before, tuple(self.block_path), self.method.info.span, own,
+                              growth=growth is not None, made_trainable=attr in self.summary.made_trainable,
+                              sharing_asked=asked)
+            if frame.in_init and own:
+                first = self.firsts.setdefault(attr, binding)
+                binding.first = first if first is not binding else None
+            self.summary.bindings.append(binding)
+
+    def asks_for_sharing(self, statement: cst.CSTNode) -> bool:
+        """Whether ``statement``, or the test of an ``if`` it runs under, names sharing."""
+        nodes = [statement, *(test for test, holds, _ in self.conditions if holds)]
+        return any(_SHARING.search(_EMPTY_MODULE.code_for_node(node)) for node in nodes)
 
     def reads_self(self, node: cst.BaseExpression, attr: str, frame: Frame) -> bool:
         """Whether ``node`` reads ``self.<attr>``."""
@@ -465,55 +394,60 @@ class ClassWalk(Walker):
         self.summary.registered.discard(attr)
         self.summary.attrs.pop(attr, None)
         self.mark(frame, attr, False)
+        self.firsts.pop(attr, None)  # bound again after ``del``: a new first binding
 
-    # --- calls on self ---------------------------------------------------------------------
+    def register(self, frame: Frame, args: Sequence[cst.Arg], kind: Kind | None) -> None:
+        """``self.register_buffer(name, value)`` and friends, and ``setattr(self, name, value)``."""
+        name_node = args[0].value if args else None
+        value_node = args[1].value if len(args) > 1 else None
+        for arg in args:
+            if arg.keyword is not None and arg.keyword.value in tn.REGISTER_VALUE_KEYWORDS:
+                value_node = arg.value
+            if arg.keyword is not None and arg.keyword.value == tn.REGISTER_NAME_KEYWORD:
+                name_node = arg.value
+        value = self.eval(value_node, frame) if value_node is not None else None
+        for arg in args:
+            if arg.value is not value_node:
+                self.eval(arg.value, frame)
+        name = string_value(name_node) if name_node is not None else None
+        if name is not None:
+            if kind is None:  # setattr: what Module.__setattr__ does with the value
+                if value is None or value.kind not in REGISTERS:
+                    self.summary.attrs.pop(name, None)
+                    return
+                kind = value.kind
+            if frame.in_init and self.recording:
+                self.supersede(name)
+            self.registered(frame, name, kind)
+            registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
+            registered.registered = True
+            self.summary.attrs[name] = registered
+            return
+        # A computed name: whatever the call and the loops around it mention is registered.
+        mentioned: set[str] = set()
+        for arg in args:
+            mentioned.update(self.referenced_names(arg.value, frame))
+        for refs in frame.loop_refs:
+            mentioned.update(refs)
+        for ref in mentioned:
+            held = self.read_self(frame, ref[5:]) if ref.startswith("self.") else frame.env.get(ref)
+            if held is None:
+                continue
+            if held.kind is Kind.CONTAINER:
+                held.consumed = True
+            held.registered = True
+        if value is not None:
+            value.registered = True
 
-    def on_self_method(self, frame: Frame, call: cst.Call, method: str) -> Val | None:
-        kind = effects.registers(method)
-        if kind is not None:
-            self.register(frame, call.args, kind)
-            return None
-        function = self.summary.methods.get(method)
-        if function is None:
-            held = self.read_self(frame, method)  # ``self.f = partial(helper, ...)``, then ``self.f(x)``
-            if held is not None and held.kind is Kind.CALLABLE:
-                args = self.eval_args(call, frame)
-                return self.call_known(held.target, call, args)  # type: ignore[arg-type]
-            self.eval_args(call, frame)
-            return None
-        arguments = self.call_values(call, frame)
-        decorators = function.info.decorators
-        if "staticmethod" in decorators or "classmethod" in decorators:
-            result = self.classes.returns(FunctionRef(function.symbols, function.info))
-        elif frame.in_init and self.recording and method not in self.inlined:
-            self.inlined.add(method)
-            result = self.run_method(function, in_init=True, caller=frame, arguments=arguments)
-            self.method_returns.get(method, lambda: result, None)
-        elif (
-            self.forward_seen is not None
-            and method not in self.forward_seen
-            and method not in self.inlined
-            and self.summary.info.methods.get(method) is function.info
-        ):
-            # A method of the forward scope: walked for what it builds, under the call's guards.
-            self.forward_seen.add(method)
-            lazy = self.lazy(frame)
-            self.lazy_calls += lazy
-            try:
-                walked = self.returns_of(function)
-            finally:
-                self.lazy_calls -= lazy
-            result = self.method_returns.get(method, lambda: walked, None)
-        else:
-            # A recursive call gives nothing known.
-            result = self.method_returns.get(method, lambda: self.returns_of(function), None)
-        if result is None:
-            result = function.symbols.annotated(function.info.node.returns)  # ``-> Tensor``
-            if result is not None and result.kind is Kind.NONE:
-                result = None
-        return result.copy() if result is not None else None
 
-    # --- facts beside the bindings ---------------------------------------------------------
+class _Facts(_SelfState):
+    """The facts beside the bindings: Modules and Parameters built in the forward scope, the
+    conversions whose result is dropped, and what a Module object holds."""
+
+    #: While ``forward`` is walked: the methods of its scope already walked, and how many of the
+    #: calls being followed run under a lazy guard (see :func:`_lazy_test`).
+    forward_seen: set[str] | None
+    lazy_calls: int
 
     def on_call(self, frame: Frame, call: cst.Call, value: Val | None) -> None:
         if self.forward_seen is None or value is None or self.method is None or frame.in_init:
@@ -556,11 +490,6 @@ class ClassWalk(Walker):
             if holds and _self_reads(test, self_name) & self.assigned_in(branch, self_name):
                 return True
         return False
-
-    def asks_for_sharing(self, statement: cst.CSTNode) -> bool:
-        """Whether ``statement``, or the test of an ``if`` it runs under, names sharing."""
-        nodes = [statement, *(test for test, holds, _ in self.conditions if holds)]
-        return any(_SHARING.search(_EMPTY_MODULE.code_for_node(node)) for node in nodes)
 
     def assigned_in(self, branch: cst.CSTNode, self_name: str) -> set[str]:
         """The attributes of ``self`` that ``branch`` assigns, or a method of the class it calls."""
@@ -638,6 +567,140 @@ class ClassWalk(Walker):
                 return _display(leaf.made_by, "Module")
         return None
 
+
+class ClassWalk(_Facts):
+    def __init__(self, classes: Classes, summary: ClassSummary, torch_layer: bool) -> None:
+        super().__init__(classes)
+        self.classes = classes
+        self.summary = summary
+        self.inherited = frozenset(summary.inherited)  #: registered by a base class's __init__
+        self.inits: set[int] = set()  #: the ``__init__`` methods already inlined
+        self.firsts: dict[str, Binding] = {}  #: each attribute's first own binding in __init__
+        self.torch_layer = torch_layer  #: subclass of a concrete layer (nn.Linear, nn.BatchNorm2d)
+        self.inlined: set[str] = set()
+        self.recording = True
+        self.method_returns: Memo[Optional[Val]] = Memo()
+        self.method: MethodRef | None = None  #: the method being walked
+        self.forward_seen: set[str] | None = None
+        self.lazy_calls = 0
+
+    def run(self, own: dict[str, MethodRef]) -> None:
+        summary = self.summary
+        init = summary.methods.get("__init__")
+        if init is not None:
+            self.inlined.add("__init__")
+            self.inits.add(id(init.info))
+            self.run_method(init, in_init=True)
+        after_init = summary.attrs
+        for name, method in own.items():
+            if name in self.inlined:
+                continue
+            summary.attrs = {k: v.copy() for k, v in after_init.items()}
+            if name == tn.FORWARD_METHOD:
+                self.forward_seen = {name}
+            try:
+                self.run_method(method, in_init=False)
+            finally:
+                self.forward_seen = None
+        summary.attrs = after_init
+
+    def call_values(self, call: cst.Call, frame: Frame) -> tuple[list[Val | None], dict[str, Val | None]]:
+        """The call's arguments, evaluated once: positional values (``None`` from the first
+        ``*args`` on) and keyword values."""
+        positional: list[Val | None] = []
+        keywords: dict[str, Val | None] = {}
+        starred = False
+        for arg in call.args:
+            value = self.eval(arg.value, frame)
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            elif arg.star:
+                starred = True
+            elif not starred:
+                positional.append(value)
+        return positional, keywords
+
+    def run_method(self, ref: MethodRef, in_init: bool, caller: Frame | None = None,
+                   arguments: tuple[list[Val | None], dict[str, Val | None]] | None = None) -> Val | None:
+        """Walk a method of the class.  Called from ``caller`` in the init scope, it runs as part
+        of the caller: on the caller's paths, with the call's ``arguments`` bound to its
+        parameters, and what it registers is registered there after."""
+        method = self.classes.method(ref)
+        if method is None:
+            return None
+        frame = frame_for(method, None, in_init, ref.symbols)
+        params = [*method.params.posonly_params, *method.params.params]
+        if not params or _is_static(method):
+            return None
+        frame.self_name = params[0].name.value
+        frame.env.pop(frame.self_name, None)
+        if arguments is not None:
+            positional, keywords = arguments
+            names = [p.name.value for p in params[1:]]
+            given = {**dict(zip(names, positional)), **keywords}
+            for name, value in given.items():
+                if value is not None and name in frame.env and frame.env[name] is None:
+                    frame.env[name] = value
+        if caller is not None:
+            frame.env.update(_marks(caller.env))
+        outer, self.method = self.method, ref
+        try:
+            result = self.run_function(method, frame, own_block=caller is None)
+        finally:
+            self.method = outer
+        if caller is not None:
+            for key in _marks(caller.env):
+                caller.env.pop(key)
+            caller.env.update(_marks(frame.env))
+        return result
+
+    # --- calls on self ---------------------------------------------------------------------
+
+    def on_self_method(self, frame: Frame, call: cst.Call, method: str) -> Val | None:
+        kind = effects.registers(method)
+        if kind is not None:
+            self.register(frame, call.args, kind)
+            return None
+        function = self.summary.methods.get(method)
+        if function is None:
+            held = self.read_self(frame, method)  # ``self.f = partial(helper, ...)``, then ``self.f(x)``
+            if held is not None and held.kind is Kind.CALLABLE:
+                args = self.eval_args(call, frame)
+                return self.call_known(held.target, call, args)  # type: ignore[arg-type]
+            self.eval_args(call, frame)
+            return None
+        arguments = self.call_values(call, frame)
+        decorators = function.info.decorators
+        if "staticmethod" in decorators or "classmethod" in decorators:
+            result = self.classes.returns(FunctionRef(function.symbols, function.info))
+        elif frame.in_init and self.recording and method not in self.inlined:
+            self.inlined.add(method)
+            result = self.run_method(function, in_init=True, caller=frame, arguments=arguments)
+            self.method_returns.get(method, lambda: result, None)
+        elif (
+            self.forward_seen is not None
+            and method not in self.forward_seen
+            and method not in self.inlined
+            and self.summary.info.methods.get(method) is function.info
+        ):
+            # A method of the forward scope: walked for what it builds, under the call's guards.
+            self.forward_seen.add(method)
+            lazy = self.lazy(frame)
+            self.lazy_calls += lazy
+            try:
+                walked = self.returns_of(function)
+            finally:
+                self.lazy_calls -= lazy
+            result = self.method_returns.get(method, lambda: walked, None)
+        else:
+            # A recursive call gives nothing known.
+            result = self.method_returns.get(method, lambda: self.returns_of(function), None)
+        if result is None:
+            result = function.symbols.annotated(function.info.node.returns)  # ``-> Tensor``
+            if result is not None and result.kind is Kind.NONE:
+                result = None
+        return result.copy() if result is not None else None
+
     def returns_of(self, function: MethodRef) -> Val | None:
         """What a method gives when called from outside the init scope: walked once, on a copy
         of the state, recording nothing."""
@@ -649,49 +712,6 @@ class ClassWalk(Walker):
         finally:
             self.recording = recording
             self.summary.attrs = saved
-
-    def register(self, frame: Frame, args: Sequence[cst.Arg], kind: Kind | None) -> None:
-        """``self.register_buffer(name, value)`` and friends, and ``setattr(self, name, value)``."""
-        name_node = args[0].value if args else None
-        value_node = args[1].value if len(args) > 1 else None
-        for arg in args:
-            if arg.keyword is not None and arg.keyword.value in tn.REGISTER_VALUE_KEYWORDS:
-                value_node = arg.value
-            if arg.keyword is not None and arg.keyword.value == tn.REGISTER_NAME_KEYWORD:
-                name_node = arg.value
-        value = self.eval(value_node, frame) if value_node is not None else None
-        for arg in args:
-            if arg.value is not value_node:
-                self.eval(arg.value, frame)
-        name = string_value(name_node) if name_node is not None else None
-        if name is not None:
-            if kind is None:  # setattr: what Module.__setattr__ does with the value
-                if value is None or value.kind not in REGISTERS:
-                    self.summary.attrs.pop(name, None)
-                    return
-                kind = value.kind
-            if frame.in_init and self.recording:
-                self.supersede(name)
-            self.registered(frame, name, kind)
-            registered = value if value is not None and value.kind is not Kind.CONTAINER else Val(kind)
-            registered.registered = True
-            self.summary.attrs[name] = registered
-            return
-        # A computed name: whatever the call and the loops around it mention is registered.
-        mentioned: set[str] = set()
-        for arg in args:
-            mentioned.update(self.referenced_names(arg.value, frame))
-        for refs in frame.loop_refs:
-            mentioned.update(refs)
-        for ref in mentioned:
-            held = self.read_self(frame, ref[5:]) if ref.startswith("self.") else frame.env.get(ref)
-            if held is None:
-                continue
-            if held.kind is Kind.CONTAINER:
-                held.consumed = True
-            held.registered = True
-        if value is not None:
-            value.registered = True
 
     def expr_Call(self, call: cst.Call, frame: Frame) -> Val | None:
         func = call.func

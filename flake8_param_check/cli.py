@@ -4,6 +4,8 @@ Exit codes: 0 when nothing is reported, 1 when a finding is reported (with ``--d
 would change; with ``--fix``: when findings are left), 2 on a usage or configuration error.  A file
 that cannot be read, decoded or parsed gets one ``path: error: why`` line on stderr and does not
 change the exit code by itself.
+
+A ``*.ipynb`` file is read as a Jupyter notebook (:mod:`.notebook`), anything else as Python.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from .analysis import analyze
 from .codes import CODES
 from .config import BUFFER_STYLES, OPTIONS, ConfigError, Resolved, Selection, Value, find_config
 from .config import read_config, resolve
-from .discovery import STDIN, discover
+from .discovery import STDIN, discover, is_notebook
 from .findings import Finding
 from .fixer import fix_source
 from .formats import FORMATS, Report, portable_path
 from .noqa import NoqaFilter
+from .notebook import NotebookError, PythonSource, cell_name, fix_notebook, located, python_source
+from .notebook import read_notebook
 from .source import decode_source, physical_lines as split_lines
 from .settings import Settings
 
@@ -58,6 +62,11 @@ class Task:
     def source_path(self) -> str | None:
         return None if self.path == STDIN else self.path
 
+    @property
+    def notebook(self) -> bool:
+        """Read as a notebook: a ``*.ipynb`` path (for stdin, display name), never by content."""
+        return is_notebook(self.display if self.path == STDIN else self.path)
+
 
 @dataclass
 class Outcome:
@@ -67,6 +76,14 @@ class Outcome:
     fixed: int = 0
     changed: bool = False
     diff: str = ""
+    #: In a notebook: for each finding (whose line is then the line in its cell), the cell's
+    #: number and the line of the JSON file holding the finding's line.
+    cells: list[tuple[int, int]] = field(default_factory=list)
+
+    def reports(self) -> list[Report]:
+        if not self.cells:
+            return [Report(self.display, finding) for finding in self.findings]
+        return [Report(self.display, f, *where) for f, where in zip(self.findings, self.cells)]
 
 
 def read_bytes(task: Task) -> bytes:
@@ -98,13 +115,16 @@ def parse(text: str, display: str) -> ast.Module:
         raise FileError(f"cannot parse: {type(exc).__name__}: {exc}") from exc
 
 
-def analyzed(text: str, task: Task) -> tuple[list[Finding], str | None]:
+def analyzed(
+    text: str, task: Task, tree: ast.Module | None = None, noqa: NoqaFilter | None = None
+) -> tuple[list[Finding], str | None]:
     """The findings of ``text`` that the selection and the ``# noqa`` comments let through, and
     why the analysis stopped early, if it did (the findings before that point still count)."""
-    noqa = NoqaFilter(text, disabled=task.disable_noqa)
+    noqa = noqa or NoqaFilter(text, disabled=task.disable_noqa)
     if noqa.skips_file:
         return [], None
-    tree = parse(text, task.display)
+    if tree is None:
+        tree = parse(text, task.display)
     analysis = analyze(text, path=task.source_path, settings=task.settings, tree=tree)
     kept = sorted(f for f in analysis.findings if task.selection(f.code) and noqa.keep(f.line, f.code))
     return kept, analysis.error
@@ -192,9 +212,86 @@ def fix_file(task: Task, text: str, encoding: str) -> Outcome:
     return fixed or Outcome(task.display, check_text(text, task))
 
 
+# -- one notebook -----------------------------------------------------------------------------
+
+
+def _joined(*errors: str | None) -> str | None:
+    return "; ".join(error for error in errors if error) or None
+
+
+def notebook_outcome(task: Task, source: PythonSource, noqa: NoqaFilter | None = None) -> Outcome:
+    """Check the notebook's Python source: its findings placed in their cells, and its error line
+    (the cells left out because they do not parse, and why the analysis stopped, if it did)."""
+    noqa = noqa or NoqaFilter(source.text, disabled=task.disable_noqa)
+    if noqa.skips_file:
+        return Outcome(task.display)
+    findings, error = analyzed(source.text, task, source.tree, noqa)
+    notebook = source.notebook
+    places = located(source, findings)
+    return Outcome(
+        task.display,
+        [finding for _, finding in places],
+        error=_joined(*source.errors, source.describe(error) if error else None),
+        cells=[(cell.number, notebook.file_line(cell, finding.line)) for cell, finding in places],
+    )
+
+
+def _with_error(outcome: Outcome, error: str) -> Outcome:
+    outcome.error = _joined(outcome.error, error)
+    return outcome
+
+
+def fix_notebook_file(task: Task, source: PythonSource) -> Outcome:
+    """Fix one notebook: its changed cells written (or diffed), the findings left reported."""
+    noqa = NoqaFilter(source.text, disabled=task.disable_noqa)
+    if noqa.skips_file:
+        return Outcome(task.display)
+    fix = fix_notebook(
+        source, path=task.source_path, settings=task.settings, select=task.selection, keep=noqa.keep
+    )
+    if fix.source is None:  # nothing changed, or the fix was refused
+        outcome = notebook_outcome(task, source, noqa)
+        return _with_error(outcome, f"cannot fix: {fix.error}") if fix.error else outcome
+    outcome = notebook_outcome(task, fix.source)
+    if outcome.error != _joined(*source.errors):
+        error = "cannot fix: the fixed notebook could not be checked; left unchanged"
+        return _with_error(notebook_outcome(task, source, noqa), error)
+    outcome.fixed, outcome.changed = len(fix.fixed), True
+    if task.mode == DIFF:
+        outcome.diff = "".join(
+            unified_diff(f"{task.display}:{cell_name(index + 1)}", before, after)
+            for index, (before, after) in sorted(fix.changed.items())
+        )
+        return outcome
+    data = fix.text.encode("utf-8")
+    try:
+        write_atomically(task.path, b"\xef\xbb\xbf" + data if source.notebook.bom else data)
+    except FileError as exc:
+        return _with_error(notebook_outcome(task, source, noqa), str(exc))
+    except OSError as exc:
+        return _with_error(notebook_outcome(task, source, noqa), f"cannot write: {exc.strerror or exc}")
+    return outcome
+
+
+def run_notebook(task: Task) -> Outcome:
+    try:
+        notebook = read_notebook(read_bytes(task))
+    except NotebookError as exc:
+        raise FileError(str(exc)) from exc
+    source = python_source(notebook)
+    if task.mode == CHECK:
+        return notebook_outcome(task, source)
+    return fix_notebook_file(task, source)
+
+
+# -- any file ---------------------------------------------------------------------------------
+
+
 def run_task(task: Task) -> Outcome:
     """Check (or fix) one file; every failure becomes that file's one error line."""
     try:
+        if task.notebook:
+            return run_notebook(task)
         text, encoding = decode(read_bytes(task))
         if task.mode == CHECK:
             findings, error = analyzed(text, task)
@@ -277,6 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("--exclude", metavar="PATTERNS", help="comma separated globs of paths to skip")
     codes.add_argument("--extend-exclude", metavar="PATTERNS", help="globs added to --exclude")
     codes.add_argument("--disable-noqa", action="store_true", help="report findings '# noqa' silences")
+    codes.add_argument(
+        "--notebooks",
+        action=argparse.BooleanOptionalAction,
+        help="check Jupyter notebooks (*.ipynb), named or found in folders (default: yes)",
+    )
     analysis = parser.add_argument_group("analysis")
     analysis.add_argument(
         "--module-bases", metavar="NAMES", help="extra nn.Module base classes, qualified names"
@@ -305,6 +407,8 @@ def load_options(args: argparse.Namespace) -> Resolved:
     cwd = os.getcwd()
     for option in OPTIONS:
         given = getattr(args, option)
+        if isinstance(given, bool):
+            given = "true" if given else "false"
         if given is not None:
             values[option] = Value(given, cwd)
     return resolve(values)
@@ -347,7 +451,7 @@ def report(outcomes: Sequence[Outcome], args: argparse.Namespace) -> int:
     for outcome in ordered:
         if outcome.error:
             sys.stderr.write(f"{outcome.display}: error: {outcome.error}\n")
-    reports = [Report(o.display, f) for o in ordered for f in o.findings]
+    reports = [report for o in ordered for report in o.reports()]
     if args.diff:
         sys.stdout.write("".join(o.diff for o in ordered))
     else:
@@ -381,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = args.paths or [os.curdir]
     if args.fix and STDIN in paths:
         return usage_error("--fix cannot rewrite standard input; use --diff")
-    tasks = make_tasks(args, options, discover(paths, options.excludes))
+    tasks = make_tasks(args, options, discover(paths, options.excludes, options.notebooks))
     show_progress = len(tasks) > PROGRESS_THRESHOLD and sys.stderr.isatty()
     try:
         outcomes = run_tasks(tasks, args.jobs, sys.stderr if show_progress else None)

@@ -9,6 +9,7 @@ it says that a file could not be fully analysed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Dict
 
 from .rules import RULES
 
@@ -21,7 +22,14 @@ class Code:
     summary: str
 
     def message(self, **fields: str) -> str:
-        return f"{self.code} {self.template.format(**fields)}"
+        """The code and its text.  A field the rule did not give is empty (an optional part,
+        such as TPC001's ``{first}``)."""
+        return f"{self.code} {self.template.format_map(_Optional(fields))}"
+
+
+class _Optional(Dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 #: One per rule, in the order of their codes.

@@ -34,6 +34,7 @@ BUFFER_STYLES = ("register_buffer", "nn.Buffer")
 KEYS: dict[str, str] = {
     "param_check_module_bases": "module_bases",
     "param_check_buffer_style": "buffer_style",
+    "param_check_notebooks": "notebooks",
     "select": "select",
     "extend_select": "extend_select",
     "ignore": "ignore",
@@ -43,7 +44,11 @@ KEYS: dict[str, str] = {
     "extend_exclude": "extend_exclude",
 }
 #: pyproject's table is ours alone, so the ``param-check-`` prefix may be left off there.
-PYPROJECT_KEYS: dict[str, str] = {**KEYS, "module_bases": "module_bases", "buffer_style": "buffer_style"}
+PYPROJECT_KEYS: dict[str, str] = {
+    **KEYS, "module_bases": "module_bases", "buffer_style": "buffer_style", "notebooks": "notebooks"
+}
+TRUE = ("true", "yes", "on", "1")
+FALSE = ("false", "no", "off", "0")
 OPTIONS: tuple[str, ...] = tuple(dict.fromkeys(KEYS.values()))
 
 
@@ -120,11 +125,13 @@ def find_config(start: str = ".") -> str | None:
 def _toml_text(key: str, value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, bool):
+        return TRUE[0] if value else FALSE[0]
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return ("\n" if key == "per_file_ignores" else ",").join(value)
     if key == "per_file_ignores" and isinstance(value, dict):
         return "\n".join(f"{pattern}:{_toml_text('codes', codes)}" for pattern, codes in value.items())
-    raise ConfigError(f"'{key}' must be a string or a list of strings, not {value!r}")
+    raise ConfigError(f"'{key}' must be a boolean, a string or a list of strings, not {value!r}")
 
 
 def read_config(path: str) -> dict[str, Value]:
@@ -254,6 +261,16 @@ class Resolved:
     selection: Selection = Selection()
     per_file_ignores: PerFileIgnores = PerFileIgnores()
     excludes: tuple[PathPatterns, ...] = field(default=())
+    notebooks: bool = True  #: check ``*.ipynb`` notebooks
+
+
+def parse_boolean(option: str, value: Value | None, default: bool) -> bool:
+    if value is None:
+        return default
+    text = value.text.strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise ConfigError(f"{option.replace('_', '-')} must be true or false, not {value.text.strip()!r}")
 
 
 def resolve(values: Values) -> Resolved:
@@ -269,4 +286,5 @@ def resolve(values: Values) -> Resolved:
         selection=make_selection(values),
         per_file_ignores=make_per_file_ignores(values.get("per_file_ignores")),
         excludes=combine(_patterns(values.get("exclude")), _patterns(values.get("extend_exclude"))),
+        notebooks=parse_boolean("notebooks", values.get("notebooks"), True),
     )

@@ -1,9 +1,11 @@
 """Which files a run checks.
 
-Folders are walked recursively for ``*.py`` files without following symlinked folders (so a
-symlink loop cannot hang the walk); version-control, virtual-environment, build and cache folders
-are skipped, and so is anything the ``exclude`` patterns match (by name or by path, like flake8).
-A file named explicitly is checked whatever its suffix, unless an exclude pattern matches it.
+Folders are walked recursively for ``*.py`` files, and ``*.ipynb`` notebooks unless they are left
+out, without following symlinked folders (so a symlink loop cannot hang the walk); version-control,
+virtual-environment, build, cache and notebook-checkpoint folders are skipped, and so is anything
+the ``exclude`` patterns match (by name or by path, like flake8).  A file named explicitly is
+checked whatever its suffix, unless an exclude pattern matches it, or it is a notebook and
+notebooks are left out.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from fnmatch import fnmatch
 from typing import Iterable, Iterator, Sequence
 
 STDIN = "-"
+PYTHON_SUFFIX = ".py"
+NOTEBOOK_SUFFIX = ".ipynb"
 
 #: Folder names never entered while walking.
 SKIPPED_DIRS = frozenset(
@@ -22,7 +26,7 @@ SKIPPED_DIRS = frozenset(
         ".venv", "venv", "env",
         "build", "dist", "__pycache__", ".eggs",
         ".tox", ".nox", "node_modules",
-        ".mypy_cache", ".pytest_cache", ".ruff_cache",
+        ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints",
     }
 )  # fmt: skip
 
@@ -75,29 +79,38 @@ def _skip_dir(path: str, name: str, excludes: Sequence[PathPatterns]) -> bool:
     return name in SKIPPED_DIRS or is_virtualenv(path) or _excluded(path, excludes)
 
 
-def _walk(root: str, excludes: Sequence[PathPatterns]) -> Iterator[str]:
+def is_notebook(path: str) -> bool:
+    """Whether ``path`` is read as a Jupyter notebook: by its suffix alone, never its content."""
+    return path.lower().endswith(NOTEBOOK_SUFFIX)
+
+
+def _walk(root: str, excludes: Sequence[PathPatterns], notebooks: bool) -> Iterator[str]:
+    suffixes = (PYTHON_SUFFIX, NOTEBOOK_SUFFIX) if notebooks else (PYTHON_SUFFIX,)
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not _skip_dir(os.path.join(folder, d), d, excludes))
         for name in sorted(files):
             path = os.path.join(folder, name)
-            if name.endswith(".py") and not _excluded(path, excludes):
+            if name.endswith(suffixes) and not _excluded(path, excludes):
                 yield path
 
 
-def discover(paths: Iterable[str], excludes: Sequence[PathPatterns] = ()) -> list[str]:
+def discover(
+    paths: Iterable[str], excludes: Sequence[PathPatterns] = (), notebooks: bool = True
+) -> list[str]:
     """The files to check, in a stable order, each once; ``-`` (stdin) is passed through.
 
     A path that does not exist is passed through too, so that reading it reports the error.
+    ``notebooks=False`` leaves out every notebook, named or found.
     """
     found: list[str] = []
     seen: set[str] = set()
     for path in paths:
         if path == STDIN:
             candidates: Iterable[str] = [path]
-        elif _excluded(path, excludes):
+        elif _excluded(path, excludes) or (not notebooks and is_notebook(path)):
             continue
         elif os.path.isdir(path):
-            candidates = _walk(path, excludes)
+            candidates = _walk(path, excludes, notebooks)
         else:
             candidates = [path]
         for candidate in candidates:

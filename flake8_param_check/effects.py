@@ -222,12 +222,17 @@ def joins(operand: Optional[Kind]) -> Optional[Kind]:
 SUBSCRIPTED: frozenset[Kind] = TENSOR_LIKE | {Kind.CONTAINER}
 
 
-def annotation(qualname: Optional[str]) -> Optional[Kind]:
-    """The kind of an argument or a return value annotated ``qualname``."""
+def annotation(qualname: Optional[str], module_bases: frozenset[str] = frozenset()) -> Optional[Kind]:
+    """The kind of an argument or a return value annotated ``qualname``: a tensor, a Parameter,
+    or a Module (``nn.Module``, a torch layer, a configured base)."""
+    if qualname is None:
+        return None
     if qualname in tn.TENSOR_ANNOTATIONS:
         return Kind.TENSOR
     if qualname in tn.PARAMETER_CLASSES:
         return Kind.PARAMETER
+    if is_module_class(qualname, module_bases):
+        return Kind.MODULE
     return None
 
 

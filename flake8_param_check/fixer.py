@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import libcst as cst
 
 from . import torch_names as tn
+from .classwalk import Binding
 from .findings import Finding
 from .rules import BY_CODE
 from .analysis import Reported, analyze_detailed
@@ -59,6 +60,9 @@ class FixResult:
     fixed: list[Finding] = field(default_factory=list)
     unfixed: list[Finding] = field(default_factory=list)
     error: str | None = None
+    #: The first lines of the statements rewritten: a finding's own, or the earlier binding its
+    #: rule fixes instead (TPC001 at ``self.pe = None`` for a later ``self.pe = table``).
+    rewritten: list[int] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -130,6 +134,7 @@ class _Fixer:
         if detailed.session is None:  # code that cannot hold a Module class: nothing to fix
             return FixResult(source)
         self.session = detailed.session
+        self.rewritten: list[int] = []
         chosen: list[Reported] = []
         seen: set[Finding] = set()
         for item in detailed.reported:
@@ -170,7 +175,7 @@ class _Fixer:
         except (SyntaxError, ValueError) as exc:  # never expected: report, change nothing
             error = f"internal error: the fix does not parse ({exc})"
             return FixResult(source, [], sorted(unfixed + fixed), error=error)
-        return FixResult(result, sorted(fixed), sorted(unfixed))
+        return FixResult(result, sorted(fixed), sorted(unfixed), rewritten=sorted(self.rewritten))
 
     def tree_for(self, span: Span) -> ClassTree | None:
         key = (span.start, span.end)
@@ -194,7 +199,7 @@ class _Fixer:
         """Rewrite each class (outermost first); the line edits, fixed and unfixed findings."""
         spans: dict[tuple[int, int], Span] = {}
         for plan in plans:
-            span = plan.item.binding.span
+            span = plan.binding.span
             spans[(span.start, span.end)] = span
 
         def root_of(span: Span) -> Span:
@@ -206,13 +211,14 @@ class _Fixer:
             return best
 
         groups: dict[tuple[int, int], dict[int, Plan]] = {}
+        riders: dict[int, list[Plan]] = {}
         unfixed: list[Finding] = []
         positions: dict[tuple[int, int], dict[tuple[int, int], cst.SimpleStatementLine]] = {}
         for plan in plans:
-            span = plan.item.binding.span
+            span = plan.binding.span
             root = root_of(span)
             root_tree = self.tree_for(root)
-            statement = plan.item.binding.statement
+            statement = plan.binding.statement
             target: cst.CSTNode | None = None
             if root_tree is not None:
                 if (root.start, root.end) == (span.start, span.end):
@@ -226,6 +232,9 @@ class _Fixer:
                                           for node in root_tree.statements.values()}
                     target = positions[key].get(self.session.position(span, statement))
             group = groups.setdefault((root.start, root.end), {})
+            if target is not None and id(target) in group and group[id(target)].binding is plan.binding:
+                riders.setdefault(id(target), []).append(plan)  # the same rewrite fixes both
+                continue
             if target is None or id(target) in group:
                 unfixed.append(plan.item.finding)
                 continue
@@ -245,7 +254,11 @@ class _Fixer:
                 code = code[len("if 1:\n"):]
             edits.append((start, end, split_lines(code)))
             for node_id, plan in group.items():
-                (fixed if node_id in rewriter.done else unfixed).append(plan.item.finding)
+                done = node_id in rewriter.done
+                for each in (plan, *riders.get(node_id, ())):
+                    (fixed if done else unfixed).append(each.item.finding)
+                if done:
+                    self.rewritten.append(self.session.position(plan.binding.span, plan.binding.target)[0])
         return edits, fixed, unfixed
 
     def splice(self, edits: list[Edit]) -> str:
@@ -262,7 +275,13 @@ class _Fixer:
         tree = self.tree_for(item.binding.span)
         if plan_fix is None or tree is None:
             return None
-        site = site_at(item, tree, self.session, self.settings, self.source)
+        rule = BY_CODE[item.finding.code]
+        target = None
+        if isinstance(item.binding, Binding):
+            target = rule.fix_target(item.binding) if hasattr(rule, "fix_target") else None
+            if target is None and (item.binding.rebound or item.binding.first is not None):
+                return None
+        site = site_at(item, tree, self.session, self.settings, self.source, target)
         return None if site is None else plan_fix(site)
 
 

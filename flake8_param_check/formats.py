@@ -2,6 +2,12 @@
 
 Every formatter takes the findings of a run (already filtered and sorted) and returns the whole
 output text.  Columns are printed 1-based, as flake8 prints them.
+
+A finding in a notebook has a cell (numbered 1-based over all the cells, as Ruff does) and its line
+and column are those in the cell: ``text`` prints ``path:cell_N:line:col:``, ``json`` adds ``cell``
+(``null`` for a ``.py`` file).  ``github`` and ``sarif`` point at the line of the notebook's JSON
+file that holds the cell's line (where a diff of the file shows it), put ``cell_N:line:col:`` before
+the message, and SARIF adds the cell as a logical location and as properties of the result.
 """
 
 from __future__ import annotations
@@ -31,11 +37,29 @@ class Report:
     """One finding in one file, as the run reports it."""
 
     path: str  #: the path as the run names it (``stdin`` for standard input)
-    finding: Finding
+    finding: Finding  #: in a notebook, its line is the line in the cell
+    cell: int | None = None  #: the notebook cell's number (1-based over all the cells)
+    file_line: int | None = None  #: in a notebook, the line of the JSON file holding the finding's line
 
     @property
     def column(self) -> int:
         return self.finding.col + 1
+
+    @property
+    def line_in_file(self) -> int:
+        return self.file_line if self.file_line is not None else self.finding.line
+
+    @property
+    def place(self) -> str:
+        """``line:col``, after ``cell_N:`` in a notebook."""
+        where = f"{self.finding.line}:{self.column}"
+        return where if self.cell is None else f"cell_{self.cell}:{where}"
+
+    @property
+    def text(self) -> str:
+        """The message without its code, after the cell position in a notebook (for the formats
+        whose line is the file's)."""
+        return self.finding.text if self.cell is None else f"{self.place}: {self.finding.text}"
 
 
 Formatter = Callable[[Sequence[Report]], str]
@@ -46,13 +70,14 @@ def _lines(lines: list[str]) -> str:
 
 
 def format_text(reports: Sequence[Report]) -> str:
-    return _lines([f"{r.path}:{r.finding.line}:{r.column}: {r.finding.message}" for r in reports])
+    return _lines([f"{r.path}:{r.place}: {r.finding.message}" for r in reports])
 
 
 def format_json(reports: Sequence[Report]) -> str:
     items = [
         {
             "path": r.path,
+            "cell": r.cell,
             "line": r.finding.line,
             "column": r.column,
             "code": r.finding.code,
@@ -83,8 +108,9 @@ def _escape_property(text: str) -> str:
 def format_github(reports: Sequence[Report]) -> str:
     return _lines(
         [
-            f"::{LEVEL} file={_escape_property(portable_path(r.path))},line={r.finding.line},"
-            f"col={r.column},title={_escape_property(r.finding.code)}::{_escape_data(r.finding.text)}"
+            f"::{LEVEL} file={_escape_property(portable_path(r.path))},line={r.line_in_file},"
+            + ("" if r.cell is not None else f"col={r.column},")
+            + f"title={_escape_property(r.finding.code)}::{_escape_data(r.text)}"
             for r in reports
         ]
     )
@@ -124,26 +150,34 @@ def _artifact(path: str) -> dict[str, str]:
     return {"uri": quote(portable_path(path)), "uriBaseId": "%SRCROOT%"}
 
 
+def _sarif_result(report: Report, rule_index: int) -> dict[str, Any]:
+    region = {"startLine": report.line_in_file}
+    if report.cell is None:
+        region["startColumn"] = report.column
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": _artifact(report.path), "region": region}
+    }
+    result: dict[str, Any] = {
+        "ruleId": report.finding.code,
+        "ruleIndex": rule_index,
+        "level": LEVEL,
+        "message": {"text": report.text},
+        "locations": [location],
+    }
+    if report.cell is not None:
+        location["logicalLocations"] = [{"name": f"cell_{report.cell}", "kind": "object"}]
+        result["properties"] = {
+            "cell": report.cell,
+            "cellLine": report.finding.line,
+            "cellColumn": report.column,
+        }
+    return result
+
+
 def sarif_document(reports: Sequence[Report]) -> dict[str, Any]:
     base = _help_base()
     index = {code: i for i, code in enumerate(CODES)}
-    results = [
-        {
-            "ruleId": r.finding.code,
-            "ruleIndex": index[r.finding.code],
-            "level": LEVEL,
-            "message": {"text": r.finding.text},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": _artifact(r.path),
-                        "region": {"startLine": r.finding.line, "startColumn": r.column},
-                    }
-                }
-            ],
-        }
-        for r in reports
-    ]
+    results = [_sarif_result(r, index[r.finding.code]) for r in reports]
     driver = {
         "name": TOOL_NAME,
         "version": __version__,

@@ -27,7 +27,7 @@ import ast
 import enum
 import functools
 import re
-from typing import Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from . import effects
 from . import torch_names as tn
@@ -298,7 +298,105 @@ def _call_may_give(symbols: FileSymbols, name: str, mode: Mode) -> bool:
 _GIVES_ARGUMENT = (effects.Call.FIRST_ARGUMENT, effects.Call.COPY_OF_FIRST_ARGUMENT)
 
 
-class Gate:
+class _Repeats:
+    """The gate's questions for TPC007 and TPC009: whether a list repeats one Module object, and
+    whether a statement may drop a tensor conversion (a part of :class:`Gate`)."""
+
+    symbols: FileSymbols
+    owner: ClassInfo | None
+
+    if TYPE_CHECKING:  # pragma: no cover - provided by Gate
+        def _memoised(self, key: tuple[object, ...], compute: Callable[[], bool]) -> bool: ...
+        def harmless(self, node: ast.expr, function: FunctionInfo, mode: Mode) -> bool: ...
+        def bound_arguments(self, function: FunctionInfo) -> frozenset[str]: ...
+
+    def discards_tensor(self, function: FunctionInfo, calls: Optional[list[ast.Call]] = None,
+                        self_known: bool = True) -> bool:
+        """Whether an expression statement of ``function`` may convert a tensor and drop the
+        result (``x.to(d)`` alone): its receiver may be a tensor.  ``calls``: those statements'
+        calls, when known (else :attr:`.index.FunctionInfo.discards`).  Without ``self_known`` a
+        receiver read from ``self`` is unknown (a function outside a Module class)."""
+        for call in function.discards if calls is None else calls:
+            receiver = call.func.value  # type: ignore[attr-defined]
+            if not self_known and _root_name(receiver) == function.self_name:
+                continue
+            if not self.harmless(receiver, function, Mode.TENSORISH):
+                return True
+        return False
+
+    def repeats_modules(self, name: str, node: ast.Call, function: FunctionInfo) -> bool:
+        """``nn.ModuleList(xs)`` or ``nn.Sequential(*xs)`` where ``xs`` may repeat one object."""
+        if name.rpartition(".")[2] not in tn.MODULE_SEQUENCES:
+            return False
+        meaning = self.symbols.lookup(name)
+        if not (isinstance(meaning, Qualified) and tn.torch_layer_name(meaning.name) in tn.MODULE_SEQUENCES):
+            return False
+        return any(self.may_repeat(arg, function) for arg in node.args)
+
+    def may_repeat(self, node: ast.expr, function: FunctionInfo) -> bool:
+        """Whether ``node`` may be a list holding one object several times: ``[x] * n``, a
+        comprehension whose element is not made per item, ``itertools.repeat(x, n)``, or what a
+        name, an attribute of ``self`` or a function holding one gives."""
+        if isinstance(node, (ast.Starred, ast.NamedExpr)):
+            return self.may_repeat(node.value, function)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mult):
+                return True
+            return isinstance(node.op, ast.Add) and (
+                self.may_repeat(node.left, function) or self.may_repeat(node.right, function))
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return isinstance(node.elt, (ast.Name, ast.Attribute))
+        if isinstance(node, ast.IfExp):
+            return self.may_repeat(node.body, function) or self.may_repeat(node.orelse, function)
+        if isinstance(node, ast.Subscript):
+            return self.may_repeat(node.value, function)
+        if isinstance(node, ast.Name):
+            values = function.local_values.get(node.id)
+            if values is None:
+                return node.id in self.bound_arguments(function)
+            return self._memoised(("repeat", id(function), node.id),
+                                  lambda: any(v is not None and self.may_repeat(v, function) for v in values))
+        if isinstance(node, ast.Attribute):
+            owner = self.owner
+            on_self = isinstance(node.value, ast.Name) and node.value.id == function.self_name
+            if owner is None or not on_self:
+                return False
+            return self._memoised(("repeat-self", node.attr), lambda: any(
+                self.may_repeat(value, method)
+                for method in owner.methods.values()
+                for target, value in method.self_assigns
+                if target.attr == node.attr
+            ))
+        if isinstance(node, ast.Call):
+            return self.call_may_repeat(node, function)
+        return False
+
+    def call_may_repeat(self, node: ast.Call, function: FunctionInfo) -> bool:
+        name = dotted_name(node.func)
+        if name is None:
+            return False
+        root, _, rest = name.partition(".")
+        if root == function.self_name:
+            method = self.owner.methods.get(rest) if self.owner is not None and "." not in rest else None
+            return method is not None and self._memoised(
+                ("repeat-returns", id(method)),
+                lambda: any(self.may_repeat(v, method) for v in method.return_values))
+        if name in effects.CONTAINER_BUILTINS and self.symbols.lookup(name) is None:
+            return any(self.may_repeat(arg, function) for arg in node.args)
+        meaning = self.symbols.lookup(name)
+        if isinstance(meaning, Qualified):
+            return effects.call(meaning.name) is effects.Call.REPEAT
+        if isinstance(meaning, FunctionRef):
+            info = meaning.info
+            gate = self
+            if meaning.symbols is not self.symbols:
+                gate = Gate(meaning.symbols, info.owner, lambda: True)
+            return gate._memoised(("repeat-returns", id(info)),
+                                  lambda: any(gate.may_repeat(v, info) for v in info.return_values))
+        return False
+
+
+class Gate(_Repeats):
     """Judges expressions of one file; ``owner`` is the class whose ``self`` reads it follows."""
 
     def __init__(self, symbols: FileSymbols, owner: ClassInfo | None, inherited: Callable[[], bool]) -> None:
@@ -359,8 +457,9 @@ class Gate:
         )
 
     def harmless_local(self, name: str, function: FunctionInfo, mode: Mode) -> bool:
-        if name in tensor_arguments(self.symbols, function):
-            return False
+        kinds = tensor_arguments(self.symbols, function).get(name)
+        if kinds is not None:
+            return not (kinds & mode.cares)
         values = function.local_values.get(name)
         if values is None:
             # A global or an unannotated argument: inference does not know it, unless the
@@ -377,7 +476,8 @@ class Gate:
 
     def returns_harmless(self, function: FunctionInfo, mode: Mode) -> bool:
         """What ``function`` returns, judged in its own scope (see :func:`call_may_give`)."""
-        if _annotated(self.symbols, function.node.returns):
+        returned = _annotated(self.symbols, function.node.returns)
+        if returned is not None and returned in mode.cares:
             return False  # ``-> Tensor``: inference takes the annotation's word for it
         return self._memoised(
             ("returns", id(function), mode),
@@ -474,93 +574,6 @@ class Gate:
             return receiver_mode is None or self.harmless(func.value, function, receiver_mode)
         return True  # ``table[k](...)``, ``f()(...)``: inference does not follow these
 
-    # --- one object repeated, conversions discarded ----------------------------------------
-
-    def discards_tensor(self, function: FunctionInfo, calls: Optional[list[ast.Call]] = None,
-                        self_known: bool = True) -> bool:
-        """Whether an expression statement of ``function`` may convert a tensor and drop the
-        result (``x.to(d)`` alone): its receiver may be a tensor.  ``calls``: those statements'
-        calls, when known (else :attr:`.index.FunctionInfo.discards`).  Without ``self_known`` a
-        receiver read from ``self`` is unknown (a function outside a Module class)."""
-        for call in function.discards if calls is None else calls:
-            receiver = call.func.value  # type: ignore[attr-defined]
-            if not self_known and _root_name(receiver) == function.self_name:
-                continue
-            if not self.harmless(receiver, function, Mode.TENSORISH):
-                return True
-        return False
-
-    def repeats_modules(self, name: str, node: ast.Call, function: FunctionInfo) -> bool:
-        """``nn.ModuleList(xs)`` or ``nn.Sequential(*xs)`` where ``xs`` may repeat one object."""
-        if name.rpartition(".")[2] not in tn.MODULE_SEQUENCES:
-            return False
-        meaning = self.symbols.lookup(name)
-        if not (isinstance(meaning, Qualified) and tn.torch_layer_name(meaning.name) in tn.MODULE_SEQUENCES):
-            return False
-        return any(self.may_repeat(arg, function) for arg in node.args)
-
-    def may_repeat(self, node: ast.expr, function: FunctionInfo) -> bool:
-        """Whether ``node`` may be a list holding one object several times: ``[x] * n``, a
-        comprehension whose element is not made per item, ``itertools.repeat(x, n)``, or what a
-        name, an attribute of ``self`` or a function holding one gives."""
-        if isinstance(node, (ast.Starred, ast.NamedExpr)):
-            return self.may_repeat(node.value, function)
-        if isinstance(node, ast.BinOp):
-            if isinstance(node.op, ast.Mult):
-                return True
-            return isinstance(node.op, ast.Add) and (
-                self.may_repeat(node.left, function) or self.may_repeat(node.right, function))
-        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
-            return isinstance(node.elt, (ast.Name, ast.Attribute))
-        if isinstance(node, ast.IfExp):
-            return self.may_repeat(node.body, function) or self.may_repeat(node.orelse, function)
-        if isinstance(node, ast.Subscript):
-            return self.may_repeat(node.value, function)
-        if isinstance(node, ast.Name):
-            values = function.local_values.get(node.id)
-            if values is None:
-                return node.id in self.bound_arguments(function)
-            return self._memoised(("repeat", id(function), node.id),
-                                  lambda: any(v is not None and self.may_repeat(v, function) for v in values))
-        if isinstance(node, ast.Attribute):
-            owner = self.owner
-            on_self = isinstance(node.value, ast.Name) and node.value.id == function.self_name
-            if owner is None or not on_self:
-                return False
-            return self._memoised(("repeat-self", node.attr), lambda: any(
-                self.may_repeat(value, method)
-                for method in owner.methods.values()
-                for target, value in method.self_assigns
-                if target.attr == node.attr
-            ))
-        if isinstance(node, ast.Call):
-            return self.call_may_repeat(node, function)
-        return False
-
-    def call_may_repeat(self, node: ast.Call, function: FunctionInfo) -> bool:
-        name = dotted_name(node.func)
-        if name is None:
-            return False
-        root, _, rest = name.partition(".")
-        if root == function.self_name:
-            method = self.owner.methods.get(rest) if self.owner is not None and "." not in rest else None
-            return method is not None and self._memoised(
-                ("repeat-returns", id(method)),
-                lambda: any(self.may_repeat(v, method) for v in method.return_values))
-        if name in effects.CONTAINER_BUILTINS and self.symbols.lookup(name) is None:
-            return any(self.may_repeat(arg, function) for arg in node.args)
-        meaning = self.symbols.lookup(name)
-        if isinstance(meaning, Qualified):
-            return effects.call(meaning.name) is effects.Call.REPEAT
-        if isinstance(meaning, FunctionRef):
-            info = meaning.info
-            gate = self
-            if meaning.symbols is not self.symbols:
-                gate = Gate(meaning.symbols, info.owner, lambda: True)
-            return gate._memoised(("repeat-returns", id(info)),
-                                  lambda: any(gate.may_repeat(v, info) for v in info.return_values))
-        return False
-
     def bound_arguments(self, function: FunctionInfo) -> frozenset[str]:
         """The parameters of a method that ``__init__`` calls: the walk binds them to what the
         call passes."""
@@ -615,21 +628,22 @@ def _root_name(node: ast.expr) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def tensor_arguments(symbols: FileSymbols, function: FunctionInfo) -> frozenset[str]:
-    """The arguments annotated as tensors, Parameters or Modules, and the names an ``isinstance``
-    test may narrow to one."""
+def tensor_arguments(symbols: FileSymbols, function: FunctionInfo) -> dict[str, frozenset[Kind]]:
+    """The arguments annotated as tensors, Parameters, Modules or tuples of those, with the kinds
+    inference gives them; and the names an ``isinstance`` test may narrow (to any kind)."""
     found = function.tensor_args
     if found is None:
         args = function.node.args
-        found = function.tensor_args = frozenset(
-            a.arg
-            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
-            if _annotated(symbols, a.annotation)
-        ) | frozenset(function.narrowed)
+        found = {name: frozenset(Kind) for name in function.narrowed}
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            kind = _annotated(symbols, arg.annotation)
+            if kind is not None and arg.arg not in found:
+                found[arg.arg] = frozenset({kind})
+        function.tensor_args = found
     return found
 
 
-def _annotated(symbols: FileSymbols, annotation: Optional[ast.expr]) -> bool:
-    """Whether inference reads ``annotation`` as a value that may matter (not ``None``)."""
+def _annotated(symbols: FileSymbols, annotation: Optional[ast.expr]) -> Optional[Kind]:
+    """The kind inference reads ``annotation`` as, when it may matter (not ``None``)."""
     value = symbols.annotated(annotation)
-    return value is not None and value.kind is not Kind.NONE
+    return value.kind if value is not None and value.kind is not Kind.NONE else None

@@ -74,7 +74,7 @@ class FunctionInfo(_Reloadable):
     #: For methods: every ``self.<attr> = value`` as (target, value), and the names the body
     #: assigns, gathered by the same statement walk (what :mod:`.gate` looks at).
     self_name: str | None = None  #: the first parameter of a method
-    tensor_args: frozenset[str] | None = None  #: filled by :func:`.gate.tensor_arguments`
+    tensor_args: "dict[str, frozenset[Any]] | None" = None  #: filled by :func:`.gate.tensor_arguments`
     _notes: "_Notes | None" = None
     _discards: "list[ast.Call] | None" = None
 
@@ -180,7 +180,7 @@ class FileIndex:
         self.classes_by_name: dict[str, list[ClassInfo]] = {}
         for info in self.classes:
             self.classes_by_name.setdefault(info.name, []).append(info)
-        self.imports = ImportTable.from_nodes(self._import_nodes, package)
+        self.imports = ImportTable.from_nodes(self._import_nodes, package, tree)
         self.imports.local_names = frozenset(self.classes_by_name) | frozenset(self.functions)
         del self._import_nodes
 

@@ -176,8 +176,9 @@ def _handlers(cls: type, prefix: str) -> Dict[type, str]:
     return table
 
 
-class Walker:
-    """Walks function bodies and evaluates expressions.  Subclasses override the ``on_*`` hooks."""
+class _WalkerBase:
+    """What the walk shares: the resolver, the block being walked, the hooks a subclass overrides,
+    and the dispatch of statements and expressions to their handlers."""
 
     _statement_handlers: Dict[type, str] = {}
     _expression_handlers: Dict[type, str] = {}
@@ -222,7 +223,7 @@ class Walker:
         """An expression statement ``<receiver>.<method>(...)`` whose method returns a new tensor
         and changes nothing (:func:`.effects.discards`): its result is lost."""
 
-    # --- statements ------------------------------------------------------------------------
+    # --- walking a body --------------------------------------------------------------------
 
     def merge(self, base: Env, branches: Sequence[Env]) -> Env:
         """:func:`.values.merge_envs`, charged to the budget by the number of names it joins."""
@@ -257,6 +258,53 @@ class Walker:
                 getattr(self, handler)(node, frame)
             finally:
                 self.statement = outer
+
+    def self_attr(self, node: cst.BaseExpression, frame: Frame) -> Optional[str]:
+        """``attr`` when ``node`` is ``self.attr``."""
+        if (
+            frame.self_name is not None
+            and isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == frame.self_name
+        ):
+            return node.attr.value
+        return None
+
+    def referenced_names(self, node: cst.BaseExpression, frame: Frame) -> Iterator[str]:
+        """Local names and ``self.<attr>`` keys that appear in ``node`` (for matching containers
+        with the calls that register their elements one by one)."""
+        stack: list[cst.CSTNode] = [node]
+        while stack:
+            current = stack.pop()
+            attr = self.self_attr(current, frame) if isinstance(current, cst.BaseExpression) else None
+            if attr is not None:
+                yield "self." + attr
+            elif isinstance(current, cst.Name):
+                yield current.value
+            else:
+                stack.extend(current.children)
+
+    # --- evaluating (each expression type has its handler below) -------------------------
+
+    def eval(self, node: cst.BaseExpression, frame: Frame) -> Optional[Val]:
+        self.resolver.step()
+        handler = self._expression_handlers.get(type(node))
+        return getattr(self, handler)(node, frame) if handler is not None else None
+
+    def eval_args(self, call: cst.Call, frame: Frame) -> list[Optional[Val]]:
+        """Evaluate the arguments (walrus and nested calls have effects); positional values."""
+        values: list[Optional[Val]] = []
+        for arg in call.args:
+            value = self.eval(arg.value, frame)
+            if arg.keyword is None and not arg.star:
+                values.append(value)
+            elif arg.star and value is not None and value.kind is Kind.CONTAINER:
+                values.append(value)
+        return values
+
+
+class _Statements(_WalkerBase):
+    """One handler per statement type: control flow, narrowing, binding."""
 
     def stmt_SimpleStatementLine(self, node: cst.SimpleStatementLine, frame: Frame) -> None:
         for small in node.body:
@@ -523,37 +571,9 @@ class Walker:
                 owner.str_keys = False
             owner.elements.append(value)
 
-    def self_attr(self, node: cst.BaseExpression, frame: Frame) -> Optional[str]:
-        """``attr`` when ``node`` is ``self.attr``."""
-        if (
-            frame.self_name is not None
-            and isinstance(node, cst.Attribute)
-            and isinstance(node.value, cst.Name)
-            and node.value.value == frame.self_name
-        ):
-            return node.attr.value
-        return None
 
-    def referenced_names(self, node: cst.BaseExpression, frame: Frame) -> Iterator[str]:
-        """Local names and ``self.<attr>`` keys that appear in ``node`` (for matching containers
-        with the calls that register their elements one by one)."""
-        stack: list[cst.CSTNode] = [node]
-        while stack:
-            current = stack.pop()
-            attr = self.self_attr(current, frame) if isinstance(current, cst.BaseExpression) else None
-            if attr is not None:
-                yield "self." + attr
-            elif isinstance(current, cst.Name):
-                yield current.value
-            else:
-                stack.extend(current.children)
-
-    # --- expressions -----------------------------------------------------------------------
-
-    def eval(self, node: cst.BaseExpression, frame: Frame) -> Optional[Val]:
-        self.resolver.step()
-        handler = self._expression_handlers.get(type(node))
-        return getattr(self, handler)(node, frame) if handler is not None else None
+class _Expressions(_WalkerBase):
+    """One handler per expression type, calls aside (:class:`Walker`)."""
 
     def expr_Name(self, node: cst.Name, frame: Frame) -> Optional[Val]:
         if node.value == "None":
@@ -706,16 +726,10 @@ class Walker:
             return tensor()
         return None
 
-    def eval_args(self, call: cst.Call, frame: Frame) -> list[Optional[Val]]:
-        """Evaluate the arguments (walrus and nested calls have effects); positional values."""
-        values: list[Optional[Val]] = []
-        for arg in call.args:
-            value = self.eval(arg.value, frame)
-            if arg.keyword is None and not arg.star:
-                values.append(value)
-            elif arg.star and value is not None and value.kind is Kind.CONTAINER:
-                values.append(value)
-        return values
+
+class Walker(_Statements, _Expressions):
+    """Walks function bodies and evaluates expressions.  Subclasses override the ``on_*`` hooks;
+    calls, whose effects come from :mod:`.effects`, are handled here."""
 
     def expr_Call(self, call: cst.Call, frame: Frame) -> Optional[Val]:
         func = call.func
@@ -863,8 +877,6 @@ class Walker:
 
 
 _NO_LOCALS = Frame({}, None, "", False)
-Walker._statement_handlers = _handlers(Walker, "stmt_")
-Walker._expression_handlers = _handlers(Walker, "expr_")
 
 
 def _callable_default(default: cst.BaseExpression, resolver: Signatures) -> Optional[Val]:

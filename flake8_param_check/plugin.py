@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 from . import __version__
 from .analysis import analyze
-from .codes import ALL_CODES
+from .codes import ALL_CODES, INCOMPLETE
 from .settings import Settings, parse_module_bases
 
 
@@ -46,10 +46,15 @@ class ParamCheckPlugin:
         path = None if self._filename in ("stdin", "-", None) else self._filename
         try:
             result = analyze("".join(self._lines), path=path, settings=self.settings, tree=self._tree)
-        except Exception:  # the analysis never raises; this guards flake8's whole run regardless
+        except Exception as exc:  # the analysis never raises; this guards flake8's run regardless
+            yield 1, 0, INCOMPLETE.message(reason=f"internal error: {type(exc).__name__}"), type(self)
             return
         for finding in result.findings:
             yield finding.line, finding.col, finding.message, type(self)
+        if result.error is not None:
+            # The findings above are what the analysis found before it stopped: say that the
+            # file may hold more (flake8 reports files Python cannot parse itself, as E999).
+            yield 1, 0, INCOMPLETE.message(reason=result.error), type(self)
 
 
 def _selects_tpc(options: Any) -> bool:

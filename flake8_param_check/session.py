@@ -111,7 +111,7 @@ class Session:
     def class_summary(self, info: ClassInfo) -> Optional[ClassSummary]:
         """What a Module class of this file registers and holds after ``__init__``; computed
         once (``None`` inside an inheritance cycle)."""
-        return self._summaries.get(info.qualname, lambda: self._walk(info), None)
+        return self._summaries.get((info.qualname, info.span.start), lambda: self._walk(info), None)
 
     def _walk(self, info: ClassInfo) -> ClassSummary:
         result = walk_class(self, self.symbols, info, init_only=not self.reporting, complete=self.complete,

@@ -150,7 +150,8 @@ class FileSymbols:
                 return container(Container.TUPLE, [self.annotated(a, depth + 1) for a in args], exact=True)
             return None
         name = dotted_name(node)
-        kind = effects.annotation(self.index.imports.resolve(name)) if name else None
+        qualname = self.index.imports.resolve(name) if name else None
+        kind = effects.annotation(qualname, self.settings.module_bases)
         return Val(kind) if kind is not None else None
 
     def _union(self, members: list[ast.expr], depth: int) -> Optional[Val]:
@@ -175,7 +176,8 @@ class FileSymbols:
 
     def is_module_class(self, info: ClassInfo) -> bool:
         # An inheritance cycle is not a Module through that path.
-        return self._is_module.get(info.qualname, lambda: self._compute_is_module(info), False)
+        key = (info.qualname, info.span.start)  # a name may be defined twice in a file
+        return self._is_module.get(key, lambda: self._compute_is_module(info), False)
 
     def _compute_is_module(self, info: ClassInfo) -> bool:
         module = self.index.module
@@ -217,7 +219,7 @@ class FileSymbols:
         """Could the class set tensor state that a subclass reads as ``self.<attr>``: it
         registers something or holds Parameters, or inherits such state."""
         return self._state.get(
-            info.qualname,
+            (info.qualname, info.span.start),
             lambda: any(word in self.class_text(info) for word in tn.STATE_WORDS)
             or self.inherits_state(info),
             False,

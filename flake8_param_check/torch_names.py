@@ -641,6 +641,10 @@ CONTAINER_METHODS: dict[str, frozenset[str]] = {
     "ParameterDict": DICT_METHODS,
 }
 
+#: The torch containers whose ``+`` gives the same kind of container back (``ModuleList.__add__``):
+#: ``self.layers = self.layers + [...]`` keeps a registered one (``+=`` extends them all).
+CONTAINERS_KEPT_BY_ADD: frozenset[str] = frozenset({"ModuleList"})
+
 #: Names an ``nn.Module`` (or a ModuleDict/ParameterDict) already has: ``register_buffer`` and
 #: ``add_module`` refuse them ("attribute already exists").
 MODULE_ATTRIBUTES: frozenset[str] = frozenset(

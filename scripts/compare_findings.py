@@ -132,7 +132,9 @@ def snapshot(args: argparse.Namespace) -> int:
 def flatten(record: dict) -> tuple[set[tuple], dict[tuple[str, str], str]]:
     """Findings as (corpus, path, line, col, code, attr) and errors by (corpus, path); the rule
     examples count as corpus ``examples`` with paths ``CODE/KIND/i``."""
-    findings = {(f["corpus"], f["path"], f["line"], f["col"], f["code"], f["attr"]) for f in record["findings"]}
+    findings = {
+        (f["corpus"], f["path"], f["line"], f["col"], f["code"], f["attr"]) for f in record["findings"]
+    }
     errors = {(e["corpus"], e["path"]): e["error"] for e in record["errors"]}
     for key, example in record.get("examples", {}).items():
         path = key.split("/", 1)[1]
@@ -163,7 +165,10 @@ def diff(args: argparse.Namespace) -> int:
     for name in names:
         print(f"{name:16} {counts[0][name]:>7} {counts[1][name]:>7}")
     differs = bool(before ^ after or changed_errors)
-    print(f"{len(before ^ after)} findings and {len(changed_errors)} errors differ" if differs else "no difference")
+    if differs:
+        print(f"{len(before ^ after)} findings and {len(changed_errors)} errors differ")
+    else:
+        print("no difference")
     return 1 if differs else 0
 
 

@@ -20,7 +20,8 @@ from flake8_param_check.settings import Settings
 from flake8_param_check.source import read_source
 
 
-def run(files: list[tuple[str, str, ast.Module]], settings: Settings) -> tuple[set[tuple[str, int, str]], float]:
+def run(files: list[tuple[str, str, ast.Module]],
+        settings: Settings) -> tuple[set[tuple[str, int, str]], float]:
     clear_cache()
     start = time.process_time()
     found = set()
@@ -42,7 +43,8 @@ def main(argv: list[str]) -> int:
     gated, gated_time = run(files, Settings())
     full, full_time = run(files, Settings(gate=False))
     for item in sorted(gated ^ full):
-        print(("only with the gate: " if item in gated else "only without the gate: ") + ":".join(map(str, item)))
+        where = "only with the gate: " if item in gated else "only without the gate: "
+        print(where + ":".join(map(str, item)))
     print(f"{len(files)} files; findings with gate {len(gated)}, without {len(full)}; "
           f"differences {len(gated ^ full)}; cpu {gated_time:.1f}s with gate, {full_time:.1f}s without")
     return 1 if gated ^ full else 0

@@ -54,7 +54,8 @@ EXCLUDE = ["__pycache__", os.path.join(sysconfig.get_paths()["stdlib"], "site-pa
 
 # Input problems (the file is not valid Python for this interpreter): never failures.
 _INPUT_ERRORS = re.compile(
-    r"^(SyntaxError|IndentationError|TabError|ValueError|RecursionError|MemoryError|cannot decode|cannot parse"
+    r"^(SyntaxError|IndentationError|TabError|ValueError|RecursionError|MemoryError"
+    r"|cannot decode|cannot parse"
     r"|UnicodeDecodeError|No such file|Is a directory|Permission denied|Too many levels of symbolic links)"
 )
 
@@ -228,10 +229,12 @@ def run_cli(trees: list[Path], jobs: int) -> dict:
         path, sep, why = line.partition(": error: ")
         if not sep:
             continue
-        if why.startswith("internal error") or not (_INPUT_ERRORS.match(why) or why.startswith("analysis stopped")):
+        expected = _INPUT_ERRORS.match(why) or why.startswith("analysis stopped")
+        if why.startswith("internal error") or not expected:
             failures.append((path, why))
         errors[_category(why)] += 1
-    return {"findings": findings, "failures": failures, "errors": dict(errors), "command": " ".join(cmd[:8]) + " ..."}
+    command = " ".join(cmd[:8]) + " ..."
+    return {"findings": findings, "failures": failures, "errors": dict(errors), "command": command}
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -281,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         if result.get("errors"):
             print(f"  not analysed (by reason): {result['errors']}", flush=True)
         if result.get("flake8_own_failures"):
-            print(f"  flake8's own plugins failed on {len(result['flake8_own_failures'])} files (excluded, rerun)")
+            failed = len(result["flake8_own_failures"])
+            print(f"  flake8's own plugins failed on {failed} files (excluded, rerun)")
         if result.get("slowest"):
             print(f"  slowest: {result['slowest'][:3]}", flush=True)
     print(f"TOTAL files={len(files)} failures={total_failures}", flush=True)

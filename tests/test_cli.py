@@ -129,6 +129,16 @@ def test_subprocess_end_to_end(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1
 
 
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    """``python -m flake8_param_check``, the way nbqa runs a tool."""
+    write(tmp_path / "f.py", BUGGY)
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8_param_check", "--isolated", "f.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (1, f"f.py:{TPC001_AT_6}\n", "")
+
+
 def test_stdin_with_display_name(tmp_path: Path) -> None:
     done = run_process("--isolated", "-", cwd=tmp_path, stdin=BUGGY)
     assert (done.returncode, done.stdout) == (1, f"stdin:{TPC001_AT_6}\n")
@@ -417,7 +427,7 @@ def test_text_and_json_formats() -> None:
     assert text[1].startswith("pkg/x,y:z%.py:10:5: TPC003 'self.layers' is a plain list of modules")
     items = json.loads(format_json(reports))
     assert items[0] == {
-        "path": "./pkg/a b.py", "line": 6, "column": 9, "code": "TPC001",
+        "path": "./pkg/a b.py", "cell": None, "line": 6, "column": 9, "code": "TPC001",
         "message": reports[0].finding.text, "attr": "pe",
     }  # fmt: skip
     assert items[1]["column"] == 5 and json.loads(format_json([])) == []
@@ -436,20 +446,24 @@ def test_sarif_is_valid(tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     absolute = Report(str(tmp_path / "abs.py"), Finding(1, 0, "TPC005", "w", (("method", "half"),)))
-    document = json.loads(format_sarif([*sample_reports(), absolute]))
+    in_cell = Report("nb.ipynb", Finding(4, 8, "TPC001", "pe"), cell=3, file_line=40)
+    document = json.loads(format_sarif([*sample_reports(), absolute, in_cell]))
     jsonschema.Draft4Validator(schema).validate(document)
     [run] = document["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "flake8-param-check" and driver["version"] == __version__
     assert [rule["id"] for rule in driver["rules"]] == list(CODES)
     assert all(rule["shortDescription"]["text"] for rule in driver["rules"])
-    first, second, third = run["results"]
+    first, second, third, fourth = run["results"]
     assert first["ruleId"] == "TPC001" and first["level"] == "error"
     location = first["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "pkg/a%20b.py"
     assert location["region"] == {"startLine": 6, "startColumn": 9}
     assert driver["rules"][second["ruleIndex"]]["id"] == "TPC003"
     assert third["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file:///")
+    assert fourth["locations"][0]["physicalLocation"]["region"] == {"startLine": 40}
+    assert fourth["locations"][0]["logicalLocations"] == [{"name": "cell_3", "kind": "object"}]
+    assert fourth["properties"] == {"cell": 3, "cellLine": 4, "cellColumn": 9}
     jsonschema.Draft4Validator(schema).validate(json.loads(format_sarif([])))
 
 

@@ -157,6 +157,9 @@ def test_one_run_over_many_files(tmp_path: Path) -> None:
             assert text.splitlines()[f.line - 1][f.col:].startswith(f"self.{f.attr}")
 
 
+TENSORS = "register each tensor as a buffer (self.register_buffer)"
+
+
 def test_message_text(tmp_path: Path) -> None:
     write(tmp_path, {"m.py": ALL_CODES})
     result = flake8("--isolated", "--select=TPC", "m.py", cwd=tmp_path)
@@ -165,7 +168,8 @@ def test_message_text(tmp_path: Path) -> None:
         f"m.py:8:9: {CODES['TPC001'].message(attr='a')}",
         f"m.py:9:9: {CODES['TPC002'].message(attr='b')}",
         f"m.py:10:9: {CODES['TPC003'].message(attr='c', container='list', fix='ModuleList')}",
-        f"m.py:11:9: {CODES['TPC004'].message(attr='d', container='list', fix='ParameterList')}",
+        # Plain tensors: a ParameterList would make them trainable, so each wants a buffer.
+        f"m.py:11:9: {CODES['TPC004'].message(attr='d', container='list', held='tensors', advice=TENSORS)}",
         f"m.py:12:9: {CODES['TPC005'].message(attr='e', method='double')}",
     ]
 

@@ -33,6 +33,11 @@ from flake8_param_check.fixer import fix_source
 from flake8_param_check.inference import MAX_STEPS
 from flake8_param_check.source import decode_source
 
+#: These tests check that the analysis stops, and how (the work bound is counted in steps, not
+#: seconds); the time is only a guard against a hang, generous for a loaded 2-core machine.
+#: Speed itself is measured by benchmarks/, never asserted here.
+HANG = 300
+
 HEADER = "import torch\nfrom torch import nn\n"
 #: One TPC001 at line 6, column 8 (0-based).
 BUGGY = (
@@ -407,12 +412,12 @@ def test_fifty_thousand_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     elapsed = time.monotonic() - start
     assert result.error is None
     assert len(result.findings) == expected and {f.code for f in result.findings} == {"TPC001"}
-    assert elapsed < 60, f"analyze took {elapsed:.1f}s"
+    assert elapsed < HANG, f"analyze took {elapsed:.1f}s"
     (tmp_path / "big.py").write_text(source)
     monkeypatch.chdir(tmp_path)
     start = time.monotonic()
     code, out, err = run_main(capsys, "big.py")
-    assert time.monotonic() - start < 60
+    assert time.monotonic() - start < HANG
     assert (code, err) == (1, "") and len(out.splitlines()) == expected
 
 
@@ -422,7 +427,7 @@ def test_ten_thousand_lines_through_flake8(tmp_path: Path) -> None:
     (tmp_path / "big.py").write_text(source)
     start = time.monotonic()
     done = run_flake8("big.py", cwd=tmp_path)
-    assert time.monotonic() - start < 60
+    assert time.monotonic() - start < HANG
     assert_flake8_survived(done)
     assert len(done.stdout.splitlines()) == expected
 
@@ -437,7 +442,7 @@ def test_class_with_thousands_of_methods() -> None:
     source = HEADER + "class M(nn.Module):\n" + init + methods
     start = time.monotonic()
     result = analyze(source)
-    assert time.monotonic() - start < 30
+    assert time.monotonic() - start < HANG
     # Either the whole class is analysed, or the work bound says why it stopped.
     if result.error is None:
         assert (6, "TPC001") in [(f.line, f.code) for f in result.findings]
@@ -615,8 +620,8 @@ def test_file_disappears_between_listing_and_reading(tmp_path: Path, capsys: pyt
     (tmp_path / "kept.py").write_text(BUGGY)
     real_discover = cli.discover
 
-    def discover_then_delete(paths, excludes=()):  # type: ignore[no-untyped-def]
-        found = real_discover(paths, excludes)
+    def discover_then_delete(paths, excludes=(), notebooks=True):  # type: ignore[no-untyped-def]
+        found = real_discover(paths, excludes, notebooks)
         (tmp_path / "gone.py").unlink()
         return found
 
@@ -760,7 +765,7 @@ def test_work_bound_stops_a_huge_init() -> None:
     result = analyze(source)
     elapsed = time.monotonic() - start
     assert result.error == "analysis stopped: the file exceeds the work bound"
-    assert elapsed < 30, f"{elapsed:.1f}s"
+    assert elapsed < HANG, f"{elapsed:.1f}s"
 
 
 def test_work_bound_keeps_findings_before_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -786,7 +791,7 @@ def test_work_bound_long_helper_chain() -> None:
         "        super().__init__()\n        self.pe = h0(3)\n"
     start = time.monotonic()
     result = analyze(source)
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < HANG
     # Deeper than the recursion limit allows is unknown (no finding), never a crash.
     assert [f.code for f in result.findings] in ([], ["TPC001"])
     short = HEADER + "".join(f"def h{i}(x):\n    return h{i + 1}(x)\n" for i in range(20))

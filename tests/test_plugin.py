@@ -98,3 +98,68 @@ def test_analysis_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> 
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+# -- TPC900: an analysis that stops early says so ------------------------------------------------
+
+_HEADER = "import torch\nfrom torch import nn\n\n"
+_INIT = "class M(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n"
+#: One file per cause of an early stop, with the reason TPC900 gives.
+_STOPS = {
+    "budget": (_INIT + "        self.pe = torch.zeros(1)\n" + _INIT.replace("class M", "class N")
+               + "        self.x = [torch.zeros(1)" + ", c" * 210_000 + "]\n",
+               "analysis stopped: the file exceeds the work bound"),
+    "recursion": (_INIT + "        self.x = torch.zeros(1)" + " + c" * 250 + "\n",
+                  "analysis stopped: nesting too deep"),
+    "new_syntax": ("class M(nn.Module):\n\x0c    def __init__(self):\n        super().__init__()\n"
+               "        self.pe = torch.zeros(3)\n",
+               "not checked: libcst cannot parse the definition at line 5"),
+}
+
+
+def _flake8(tmp_path: Path, *args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select=TPC", "--format=%(path)s:%(row)d:%(col)d: %(code)s %(text)s",
+         *args, "."], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr[-2000:]
+    return sorted(done.stdout.splitlines())
+
+
+def test_flake8_reports_each_early_stop_as_tpc900(tmp_path: Path) -> None:
+    for name, (body, _) in _STOPS.items():
+        (tmp_path / f"{name}.py").write_text(_HEADER + body)
+    (tmp_path / "clean.py").write_text(_HEADER + _INIT + "        self.n = c\n")
+    lines = _flake8(tmp_path)
+    for name, (_, reason) in _STOPS.items():
+        assert f"./{name}.py:1:1: TPC900 flake8-param-check could not fully analyse this file: {reason}" in lines
+    assert not [line for line in lines if line.startswith("./clean.py")]
+    # The findings found before the stop are still reported, with it.
+    assert "./budget.py:7:9: TPC001 tensor 'self.pe' is not registered" in "\n".join(lines)
+    # TPC900 is selected and ignored like any code.
+    assert not [line for line in _flake8(tmp_path, "--extend-ignore=TPC900") if "TPC900" in line]
+
+
+def test_an_internal_error_is_tpc900_not_silence(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ast
+
+    from flake8_param_check import plugin, session
+
+    source = _HEADER + _INIT + "        self.pe = torch.zeros(3)\n"
+    lines = source.splitlines(keepends=True)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("bug")
+
+    # A bug inside the analysis: caught there, reported with its reason.
+    monkeypatch.setattr(session.Session, "class_summary", broken)
+    found = list(plugin.ParamCheckPlugin(ast.parse(source), lines, "m.py").run())
+    assert [(row, col, text) for row, col, text, _ in found] == [
+        (1, 0, "TPC900 flake8-param-check could not fully analyse this file: internal error: KeyError: 'bug'")
+    ]
+    # A bug that escapes the analysis itself: flake8's run goes on, and the file says so.
+    monkeypatch.setattr(plugin, "analyze", broken)
+    found = list(plugin.ParamCheckPlugin(ast.parse(source), lines, "m.py").run())
+    assert [text for _, _, text, _ in found] == [
+        "TPC900 flake8-param-check could not fully analyse this file: internal error: KeyError"
+    ]

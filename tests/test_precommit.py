@@ -1,4 +1,5 @@
-"""The pre-commit hooks, run for real: ``pre-commit try-repo`` against this repository.
+"""The pre-commit hooks, run for real: ``pre-commit try-repo`` against this repository, on a
+repository holding a buggy Python file and a buggy Jupyter notebook.
 
 ``try-repo`` clones this repository at HEAD (with the uncommitted changes to tracked files, through
 a shadow commit; an untracked ``.pre-commit-hooks.yaml`` is not seen), builds a virtual environment
@@ -42,6 +43,24 @@ FIXED_BY_HOOK = BUGGY.replace(
     "self.pe = torch.zeros(3)", 'self.register_buffer("pe", torch.zeros(3), persistent=False)'
 )
 
+
+def notebook(source: str) -> str:
+    """A notebook as Jupyter writes it: a markdown cell, then ``source`` as its second cell."""
+    cells = [
+        {"cell_type": "markdown", "id": "intro", "metadata": {}, "source": ["# A model\n"]},
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "model",
+            "metadata": {},
+            "outputs": [],
+            "source": source.splitlines(True),
+        },
+    ]
+    document = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(document, indent=1, sort_keys=True) + "\n"
+
+
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
 
 
@@ -84,7 +103,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture
 def repo(tmp_path: Path, env: dict[str, str]) -> Path:
-    """A fresh git repository holding one staged file with a TPC001 bug."""
+    """A fresh git repository holding a staged Python file and a staged notebook, each with a TPC001
+    bug."""
     path = tmp_path / "project"
     path.mkdir()
     _git(path, "init", "-q", env=env)
@@ -92,7 +112,8 @@ def repo(tmp_path: Path, env: dict[str, str]) -> Path:
     _git(path, "config", "user.name", "Test", env=env)
     _git(path, "config", "commit.gpgsign", "false", env=env)
     (path / "model.py").write_text(BUGGY)
-    _git(path, "add", "model.py", env=env)
+    (path / "model.ipynb").write_text(notebook(BUGGY))
+    _git(path, "add", "model.py", "model.ipynb", env=env)
     return path
 
 
@@ -125,7 +146,7 @@ def test_manifest_declares_both_hooks() -> None:
     assert hooks[FIX_HOOK]["entry"] == "flake8-param-check --fix"
     for hook in hooks.values():
         assert hook["language"] == "python"
-        assert hook["types"] == ["python"]
+        assert hook["types_or"] == ["python", "jupyter"]
         assert hook["pass_filenames"] is True
 
 
@@ -134,10 +155,13 @@ def test_check_hook_fails_on_the_bug_then_passes_once_fixed_by_hand(repo: Path, 
     assert code != 0, out
     assert "Failed" in out, out
     assert "model.py:8:9: TPC001" in out, out
+    assert "model.ipynb:cell_2:8:9: TPC001" in out, out
     assert (repo / "model.py").read_text() == BUGGY  # the check hook never writes
+    assert (repo / "model.ipynb").read_text() == notebook(BUGGY)
 
     (repo / "model.py").write_text(FIXED_BY_HAND)
-    _git(repo, "add", "model.py", env=env)
+    (repo / "model.ipynb").write_text(notebook(FIXED_BY_HAND))
+    _git(repo, "add", "model.py", "model.ipynb", env=env)
     code, out = try_repo(repo, env, CHECK_HOOK)
     assert code == 0, out
     assert "Passed" in out, out
@@ -150,14 +174,16 @@ def test_fix_hook_rewrites_the_file_then_passes(repo: Path, env: dict[str, str])
     # a file, so the commit stops and the fix can be reviewed and staged
     assert code != 0, out
     assert "files were modified by this hook" in out, out
-    assert "1 file changed, 1 finding fixed, 0 findings left" in out, out
+    assert "2 files changed, 2 findings fixed, 0 findings left" in out, out
     assert (repo / "model.py").read_text() == FIXED_BY_HOOK
+    assert (repo / "model.ipynb").read_text() == notebook(FIXED_BY_HOOK)
 
-    _git(repo, "add", "model.py", env=env)
+    _git(repo, "add", "model.py", "model.ipynb", env=env)
     code, out = try_repo(repo, env, FIX_HOOK)
     assert code == 0, out
     assert "Passed" in out, out
     assert (repo / "model.py").read_text() == FIXED_BY_HOOK
+    assert (repo / "model.ipynb").read_text() == notebook(FIXED_BY_HOOK)
 
 
 def test_flake8_route_as_a_local_hook(repo: Path, env: dict[str, str]) -> None:

@@ -688,6 +688,272 @@ def test_file_without_torch_reaching_it_through_any_import_form(tmp_path: Path) 
         assert via_analyze(root, files, ["pkg/model.py"], DEFAULT) == expected_in(files, ["pkg/model.py"]), imports
 
 
+# -- source roots above the file's own (folders without __init__.py) ------------------------
+
+#: The root of a checkout: nothing above it is looked at.
+CHECKOUT_MARKER = "ref: refs/heads/main\n"
+HIT = "  # expect: TPC001"
+
+
+def test_namespace_packages_above_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``repo/src/models/layers.py`` imported as ``models.layers``, no ``__init__.py`` anywhere:
+    from ``src/train/`` (the script style, run from ``src/``), from a deeper folder, from the
+    namespace package itself and from a file that never mentions torch.  Folders above the
+    checkout's root (``.git``), and more than five folders up, are never looked at."""
+    files: dict[str, str | bytes] = {
+        "repo/.git/HEAD": CHECKOUT_MARKER,
+        "repo/src/models/layers.py": LAYERS,
+        "repo/src/models/plain.py": NOT_A_MODULE,
+        "repo/src/models/heads.py": subclass("from models.layers import Block", "Block", HIT),
+        "repo/src/train/model.py": subclass("from models.layers import Block", "Block", HIT),
+        "repo/src/train/deeper/still/model.py": subclass("import models.layers as L", "L.Block", HIT),
+        "repo/src/train/plain.py": subclass("from models.plain import Block", "Block", ""),
+        "repo/src/train/no_torch.py": (
+            "from models.layers import Block\n\n\n"
+            "class Net(Block):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.blocks = [Block(), Block()]  # expect: TPC003\n"
+        ),
+        # Above the checkout: never a source root of its files.
+        "outside/layers.py": LAYERS,
+        "repo/src/train/outside.py": subclass("from outside.layers import Block", "Block", ""),
+        # Six folders above the file's own: beyond the bound.
+        "far/layers.py": LAYERS,
+        "deep/a/b/c/d/e/model.py": subclass("from far.layers import Block", "Block", ""),
+        "deep/a/b/c/near.py": subclass("from far.layers import Block", "Block", HIT),
+    }
+    checked = [rel for rel in files if rel.endswith(".py") and rel.startswith(("repo/src/", "deep/"))]
+    expected = check_tree(tmp_path, files, capsys, monkeypatch, checked=checked, targets=["repo/src", "deep"])
+    assert len(expected) == 5
+
+
+def test_script_folder_importing_a_sibling(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script imports its sibling by plain name (``from blocks import Block``: Python puts the
+    script's folder first, so the sibling wins over a ``blocks.py`` above it); the sibling's base
+    comes from a folder without ``__init__.py`` at the checkout's root."""
+    files: dict[str, str | bytes] = {
+        ".git/HEAD": CHECKOUT_MARKER,
+        "blocks.py": NOT_A_MODULE,
+        "models/base.py": LAYERS.replace("class Block", "class Base"),
+        "tools/blocks.py": "from models.base import Base\n\n\nclass Block(Base):\n    pass\n",
+        "tools/train.py": subclass("from blocks import Block", "Block", HIT),
+    }
+    check_tree(tmp_path, files, capsys, monkeypatch, checked=["tools/blocks.py", "tools/train.py"],
+               targets=["tools"])
+
+
+# -- star imports -----------------------------------------------------------------------------
+
+
+def nets(imports: str, *classes: tuple[str, str, str]) -> str:
+    """A file with ``imports`` and, for each (name, base, marker), a class storing a tensor."""
+    text = f"import torch\n{imports}\n"
+    for name, base, marker in classes:
+        text += (
+            f"\n\nclass {name}({base}):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            f"        self.pe = torch.zeros(3){marker}\n"
+        )
+    return text
+
+
+STAR_LAYERS = LAYERS + """
+
+class Other(nn.Module):
+    pass
+
+
+class _Private(nn.Module):
+    pass
+"""
+LISTED = """\
+from torch import nn
+from .layers import Other as Renamed
+
+__all__ = ["Exported"]
+__all__ += ["Renamed"]
+
+
+class Exported(nn.Module):
+    pass
+
+
+class Unlisted(nn.Module):
+    pass
+"""
+
+
+def test_star_imports_with_and_without_all(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``__all__`` a star import binds the public top-level names; with a literal one,
+    exactly those it lists.  A file without torch reaches a Module through a star import too."""
+    files: dict[str, str | bytes] = {
+        ".git/HEAD": CHECKOUT_MARKER,
+        "pkg/__init__.py": "",
+        "pkg/layers.py": STAR_LAYERS,
+        "pkg/listed.py": LISTED,
+        "pkg/model.py": nets(
+            "from .layers import *\nfrom pkg.listed import *",
+            ("Net", "Block", HIT),
+            ("Net2", "Other", HIT),
+            ("Net3", "Exported", HIT),
+            ("Net4", "Renamed", HIT),
+            ("Net5", "Unlisted", ""),
+            ("Net6", "_Private", ""),
+        ),
+        "pkg/no_torch.py": (
+            "from .layers import *\n\n\n"
+            "class Net(Block):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.blocks = [Block(), Other()]  # expect: TPC003\n"
+        ),
+    }
+    expected = check_tree(tmp_path, files, capsys, monkeypatch)
+    assert len(expected) == 5
+
+
+def test_star_reexport_through_package_init(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    files: dict[str, str | bytes] = {
+        ".git/HEAD": CHECKOUT_MARKER,
+        "pkg/__init__.py": "from .layers import *\nfrom .heads import *\n",
+        "pkg/layers.py": LAYERS,
+        "pkg/heads.py": (
+            "from .layers import Block\n\n"
+            "__all__ = ('Head',)\n\n\n"
+            "class Head(Block):\n"
+            "    pass\n"
+        ),
+        "pkg/model.py": subclass("from pkg import Block", "Block", HIT),
+        "pkg/model2.py": nets("from pkg import *", ("Net", "Head", HIT), ("Net2", "Block", HIT)),
+        "app/main.py": nets("from pkg import Head", ("App", "Head", HIT)),
+    }
+    expected = check_tree(tmp_path, files, capsys, monkeypatch, targets=["pkg", "app"])
+    assert len(expected) == 4
+
+
+def test_star_import_cycles_terminate(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``a`` and ``b`` star-import each other, ``c`` itself and ``d``, which imports ``c``: names
+    they bind resolve, a name none binds stays unknown, and nothing hangs."""
+    files: dict[str, str | bytes] = {
+        ".git/HEAD": CHECKOUT_MARKER,
+        "pkg/__init__.py": "from .b import *\n",
+        "pkg/a.py": (
+            "import torch\nfrom torch import nn\nfrom .b import *\n\n\nclass A(nn.Module):\n    pass\n"
+        ),
+        "pkg/b.py": (
+            "from .a import *\n\n\n"
+            "class B(A):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.blocks = [A(), A()]  # expect: TPC003\n"
+        ),
+        "pkg/c.py": "from .c import *\nfrom .d import *\n",
+        "pkg/d.py": "from pkg.c import *\n",
+        "pkg/model.py": nets(
+            "from .c import *\nfrom .b import *",
+            ("Net", "A", HIT),
+            ("Net2", "B", HIT),
+            ("Net3", "Missing", ""),
+        ),
+        # ``c`` comes last here, and what its loop binds is not known: ``B`` stays unknown too.
+        "pkg/model2.py": nets(
+            "from pkg import *\nfrom .c import *", ("Net", "Missing", ""), ("Net2", "B", "")
+        ),
+        "pkg/model3.py": nets("from .c import *\nfrom pkg import *", ("Net", "B", HIT)),
+    }
+    check_tree(tmp_path, files, capsys, monkeypatch)
+
+
+def test_star_imported_name_rebound(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last star import wins, and a name the file binds itself (in any way, anywhere) is never
+    taken from a star import."""
+    star = "from .layers import *"
+    files: dict[str, str | bytes] = {
+        ".git/HEAD": CHECKOUT_MARKER,
+        "pkg/__init__.py": "",
+        "pkg/layers.py": LAYERS,
+        "pkg/plain.py": NOT_A_MODULE,
+        "pkg/good.py": nets(star, ("Net", "Block", HIT)),
+        "pkg/order1.py": nets(f"from .plain import *\n{star}", ("Net", "Block", HIT)),
+        "pkg/order2.py": nets(f"{star}\nfrom .plain import *", ("Net", "Block", "")),
+        "pkg/explicit.py": nets(f"{star}\nfrom .plain import Block", ("Net", "Block", "")),
+        "pkg/assigned.py": nets(f"{star}\nBlock = object", ("Net", "Block", "")),
+        "pkg/conditional.py": nets(f"{star}\nif torch.cuda.is_available():\n    Block = object",
+                                   ("Net", "Block", "")),
+        "pkg/loop.py": nets(f"{star}\nfor Block in (object,):\n    pass", ("Net", "Block", "")),
+        "pkg/handler.py": nets(f"{star}\ntry:\n    pass\nexcept Exception as Block:\n    pass",
+                               ("Net", "Block", "")),
+        "pkg/dynamic.py": nets(f"{star}\nglobals()['Block'] = object", ("Net", "Block", "")),
+        "pkg/parameter.py": (
+            f"import torch\n{star}\n\n\n"
+            "def build(Block):\n"
+            "    class Net(Block):\n"
+            "        def __init__(self):\n"
+            "            super().__init__()\n"
+            "            self.pe = torch.zeros(3)\n\n"
+            "    return Net\n"
+        ),
+    }
+    expected = check_tree(tmp_path, files, capsys, monkeypatch)
+    assert {rel for rel, *_ in expected} == {"pkg/good.py", "pkg/order1.py"}
+
+
+def test_star_imports_from_outside_the_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """``from torch.nn import *``: a name nothing else can bind is torch's, as if imported by
+    name; a builtin (``Exception``, ``max``) is never taken from it, nor a name another star
+    import may bind as well, unless torch surely binds it (``Module``, ``zeros``)."""
+    files: dict[str, str | bytes] = {
+        ".git/HEAD": CHECKOUT_MARKER,
+        "pkg/__init__.py": "",
+        "pkg/nn_star.py": (
+            "import torch\n"
+            "from torch.nn import *\n\n\n"
+            "class Net(Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.pe = torch.zeros(3)  # expect: TPC001\n"
+            "        self.w = Parameter(torch.ones(3))\n"
+            "        self.layers = [Linear(2, 2)]  # expect: TPC003\n\n\n"
+            "class Layer(Linear):\n"
+            "    def __init__(self):\n"
+            "        super().__init__(2, 2)\n"
+            "        self.pe = torch.zeros(3)  # expect: TPC001\n\n\n"
+            "class Error(Exception):\n"
+            "    def __init__(self):\n"
+            "        self.pe = torch.zeros(3)\n"
+        ),
+        "pkg/torch_star.py": (
+            "from torch import *\n"
+            "from torch import nn\n\n\n"
+            "class Net(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.pe = zeros(3)  # expect: TPC001\n"
+            "        self.n = max(ones(3))\n"
+        ),
+        "pkg/two_stars.py": nets(
+            "from somelib import *\nfrom torch.nn import *",
+            ("Net", "Module", HIT),
+            ("Net2", "Linear", ""),
+        ),
+        "pkg/typing_star.py": nets("from typing import *\nfrom torch.nn import *", ("Net", "NamedTuple", "")),
+        "pkg/lib_star.py": nets("from somelib import *", ("Net", "LibBase", "")),
+    }
+    check_tree(tmp_path, files, capsys, monkeypatch)
+    configured = Settings(module_bases=frozenset({"somelib.LibBase"}))
+    hit = {("pkg/lib_star.py", 8, 9, "TPC001")}
+    assert via_analyze(tmp_path, files, ["pkg/lib_star.py"], configured) == hit
+
+
 # -- each file is read once per process -------------------------------------------------------
 
 
@@ -732,3 +998,29 @@ def test_each_imported_file_is_read_once(tmp_path: Path, monkeypatch: pytest.Mon
     project.clear_cache()
     analyze(files[checked[0]], path=str(tmp_path / checked[0]))
     assert reads == {"pkg/__init__.py": 2, "pkg/layers.py": 2, "pkg/utils.py": 2}
+
+
+def test_an_override_a_base_init_in_another_file_calls(tmp_path: Path) -> None:
+    """The base class's ``__init__`` (in another file of the tree) calls ``self.build()``: the
+    subclass's override runs during construction, and what the base registers in its own
+    ``build`` no longer counts for the subclass."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "import torch\nfrom torch import nn\n\n\nclass Base(nn.Module):\n"
+                       "    def __init__(self, n):\n        super().__init__()\n        self.build(n)\n\n"
+                       "    def build(self, n):\n        self.register_buffer('table', torch.zeros(n))\n",
+        "pkg/child.py": "import torch\n\nfrom .base import Base\n\n\nclass Child(Base):\n"
+                        "    def build(self, n):\n        self.table = torch.ones(n)\n\n\n"
+                        "class Kept(Base):\n    def __init__(self, n):\n        super().__init__(n)\n"
+                        "        self.table = torch.ones(n)\n",
+    }
+    write_tree(tmp_path, files)
+    child = tmp_path / "pkg" / "child.py"
+    found = analyze(child.read_text(), path=str(child)).findings
+    # Child's override runs in Base.__init__: TPC001.  Kept assigns to the buffer Base's build
+    # registered: an update, no finding.
+    assert [(f.line, f.code, f.attr) for f in found] == [(8, "TPC001", "table")]
+    done = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select=TPC",
+                           "--format=%(path)s:%(row)d:%(code)s", "pkg"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.stdout.split() == ["pkg/child.py:8:TPC001"], done.stdout + done.stderr

@@ -60,6 +60,8 @@ import pytest
 
 from examples import INVALID, VALID, Example
 
+from flake8_param_check import torch_names as tn
+
 pytestmark = pytest.mark.torch
 
 #: At most this many argument combinations are tried per class.
@@ -971,3 +973,37 @@ def test_summary() -> None:
     print("\n".join(lines))
     assert built_valid >= VALID_BUILT_AT_LEAST * len(VALID)
     assert invalid_checked == sum(len(e.expected) for e in INVALID)
+
+
+def test_containers_kept_by_add_match_torch() -> None:
+    """The fixer turns ``self.xs = []`` grown by ``self.xs = self.xs + [...]`` into a torch
+    container only when that ``+`` gives the container back, registered (CONTAINERS_KEPT_BY_ADD);
+    ``+=`` and ``extend`` keep every torch list container."""
+    import torch
+
+    nn = torch.nn
+    for name in tn.CONTAINERS_KEPT_BY_ADD:
+        cls = getattr(nn, name)
+        grown = cls() + [nn.Linear(2, 2)]
+        assert type(grown) is cls and len(list(grown.parameters())) == 2, name
+    for name in ("ModuleList",):
+        cls = getattr(nn, name)
+        grown = cls()
+        grown += [nn.Linear(2, 2)]
+        grown.extend([nn.Linear(2, 2)])
+        assert type(grown) is cls and len(list(grown.parameters())) == 4, name
+    # ParameterList has no __add__ (a list comes back): not in the table.
+    assert "__add__" not in vars(nn.ParameterList) and "ParameterList" not in tn.CONTAINERS_KEPT_BY_ADD
+
+
+def test_an_apply_override_moves_what_it_applies_fn_to() -> None:
+    """TPC001 leaves an attribute that the class's ``_apply`` override applies ``fn`` to: it follows
+    ``.to()`` (here a dtype, on the CPU) like a buffer."""
+    import torch
+
+    from test_rules import APPLIED
+
+    namespace: dict[str, Any] = {}
+    exec(compile(APPLIED, "applied.py", "exec"), namespace)
+    grid = namespace["Grid"]().to(torch.float64)
+    assert grid.grid.dtype == torch.float64

@@ -46,12 +46,18 @@ def container_fix_allowed(site: FixSite, kind: str, list_class: str, dict_class:
         return False
     if not val.elements or any(e is None or e.kind != kind or e.registered for e in val.elements):
         return False
-    if site.other_bindings() or site.base_bindings(init_too=False):
-        return False
     is_dict = val.container == "dict"
+    torch_class = dict_class if is_dict else list_class
+    # ``self.xs = self.xs + [...]`` grows the list; it keeps a torch container whose ``+`` gives
+    # one back, and only such a growth may follow the rewritten statement.
+    others = site.other_bindings()
+    if torch_class in tn.CONTAINERS_KEPT_BY_ADD:
+        others = [b for b in others if b is None or not b.growth]
+    if others or site.base_bindings(init_too=False):
+        return False
     python_methods = tn.DICT_METHODS if is_dict else tn.LIST_METHODS
     used = site.methods_used() & python_methods
-    return not used - tn.CONTAINER_METHODS[dict_class if is_dict else list_class]
+    return not used - tn.CONTAINER_METHODS[torch_class]
 
 
 def plan_container(site: FixSite, kind: str, list_class: str, dict_class: str) -> Plan | None:

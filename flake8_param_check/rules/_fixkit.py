@@ -49,6 +49,9 @@ class Plan:
     item: Found
     rewrite: Rewrite
     needs_nn: bool
+    #: The fact whose statement is rewritten: the finding's binding, an earlier binding of the
+    #: same attribute (``fix_target``), or a discarded value.
+    binding: Binding | Discarded
     #: Import lines the rewrite needs, added once to the file when it is fixed (``import copy``).
     imports: tuple[str, ...] = ()
 
@@ -106,35 +109,39 @@ class FixSite:
     settings: Settings
     session: Session
     source: str  #: the whole file
+    target: Binding  #: the statement to rewrite: the finding's, or the one its rule names
 
     @classmethod
     def at(cls, item: Found, tree: ClassTree, session: Session, settings: Settings,
-           source: str) -> FixSite | None:
-        """The site of ``item`` when a fix may rewrite its statement: a plain ``self.x = value``
+           source: str, target: Binding | None = None) -> FixSite | None:
+        """The site of ``item`` when a fix may rewrite its statement (or ``target``, an earlier
+        binding of the same attribute that its rule fixes instead): a plain ``self.x = value``
         alone on its line, in ``tree``, that does not run before ``super().__init__()``."""
-        binding = item.binding
+        binding = target if target is not None else item.binding
         statement = binding.statement
         if not isinstance(binding, Binding) or item.summary is None or not tree.holds(statement):
             return None
-        if not binding.single or binding.rebound or not isinstance(statement, cst.SimpleStatementLine):
+        # An attribute bound more than once is rewritten only where its rule says (fix_target).
+        if binding.rebound and target is None:
+            return None
+        if not binding.single or not isinstance(statement, cst.SimpleStatementLine):
             return None
         if len(statement.body) != 1 or not isinstance(statement.body[0], cst.Assign):
             return None
         assign = statement.body[0]
         if len(assign.targets) != 1 or assign.targets[0].target is not binding.target:
             return None
-        site = cls(item, tree, assign, settings, session, source)
+        site = cls(item, tree, assign, settings, session, source, binding)
         return None if site.before_super_init() else site
 
     def plan(self, rewrite: Rewrite, needs_nn: bool, imports: tuple[str, ...] = ()) -> Plan:
         """Rewrite the statement with ``rewrite``; ``needs_nn``: it writes ``torch.nn``;
         ``imports``: the import lines it needs (see :meth:`function_name`)."""
-        return Plan(self.item, rewrite, needs_nn, imports)
+        return Plan(self.item, rewrite, needs_nn, self.target, imports)
 
     @property
     def binding(self) -> Binding:
-        assert isinstance(self.item.binding, Binding)
-        return self.item.binding
+        return self.target
 
     @property
     def summary(self) -> ClassSummary:
@@ -143,16 +150,16 @@ class FixSite:
 
     @property
     def attr(self) -> str:
-        return self.item.binding.attr
+        return self.target.attr
 
     @property
     def statement(self) -> cst.SimpleStatementLine:
-        return self.item.binding.statement  # type: ignore[return-value]
+        return self.target.statement  # type: ignore[return-value]
 
     @property
     def self_name(self) -> str | None:
         """The name ``self`` goes by in the statement (``None`` for ``a.b.attr = ...``)."""
-        value = self.binding.target.value
+        value = self.target.target.value
         return value.value if isinstance(value, cst.Name) else None
 
     # --- the attribute elsewhere ---------------------------------------------------------------
@@ -160,7 +167,7 @@ class FixSite:
     def other_bindings(self) -> list[Binding | None]:
         """Other assignments of the attribute: in this class and in subclasses of it in the file
         (``None`` for a class that could not be walked)."""
-        binding = self.binding
+        binding = self.target
 
         def others(bindings: list[Binding]) -> list[Binding]:
             # Only each class's own statements: a base ``__init__`` that the walk ran through
@@ -386,7 +393,7 @@ class StatementSite:
 
     def plan(self, rewrite: Rewrite, needs_nn: bool) -> Plan:
         """Rewrite the statement with ``rewrite``; ``needs_nn``: it writes ``torch.nn``."""
-        return Plan(self.item, rewrite, needs_nn)
+        return Plan(self.item, rewrite, needs_nn, self.fact)
 
     @property
     def fact(self) -> Discarded:
@@ -437,11 +444,12 @@ class StatementSite:
 
 
 def site_at(item: Found, tree: ClassTree, session: Session, settings: Settings,
-            source: str) -> FixSite | StatementSite | None:
-    """Where the fact behind ``item`` may be rewritten: a :class:`FixSite` for a binding, a
-    :class:`StatementSite` for a discarded value; ``None`` when it may not."""
+            source: str, target: Binding | None = None) -> FixSite | StatementSite | None:
+    """Where the fact behind ``item`` may be rewritten: a :class:`FixSite` for a binding (or for
+    ``target``, the earlier binding its rule fixes instead), a :class:`StatementSite` for a
+    discarded value; ``None`` when it may not."""
     if isinstance(item.binding, Binding):
-        return FixSite.at(item, tree, session, settings, source)
+        return FixSite.at(item, tree, session, settings, source, target)
     return StatementSite.at(item, tree, session)
 
 

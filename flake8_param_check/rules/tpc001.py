@@ -22,7 +22,7 @@ CODE = "TPC001"
 NAME = "unregistered-tensor"
 MESSAGE = (
     "tensor 'self.{attr}' is not registered: it is left behind by .to()/.cuda() and "
-    "missing from state_dict(); use self.register_buffer('{attr}', ..., persistent=False), "
+    "missing from state_dict(); use self.register_buffer('{attr}', ..., persistent=False){first}, "
     "or nn.Parameter if it is meant to be trained"
 )
 SUMMARY = "A plain tensor stored on self in __init__ is invisible to the Module."
@@ -31,11 +31,45 @@ SCOPE = Scope.INIT
 PRIORITY = 30
 
 
-def check(binding: Binding) -> dict[str, str] | None:
+def check(binding: Binding) -> dict[str, object] | None:
+    return {"first": first_binding(binding)} if unregistered_tensor(binding) else None
+
+
+def first_binding(binding: Binding) -> object:
+    """The message's ``{first}``: where to register, when ``__init__`` bound the attribute
+    before (``self.pe = None`` ... ``self.pe = table``): register_buffer raises KeyError on an
+    attribute that already exists, so the buffer is registered at the first binding."""
+    first = _dominating_first(binding)
+    if first is None:
+        return ""
+    return lambda line: f" where it is first bound (line {line(first)})"
+
+
+def _dominating_first(binding: Binding) -> Binding | None:
+    """The first binding, when every path to ``binding`` runs it (same block, or one around)."""
+    first = binding.first
+    if first is None or binding.blocks[: len(first.blocks)] != first.blocks:
+        return None
+    return first
+
+
+def fix_target(binding: Binding) -> Binding | None:
+    """The statement a fix rewrites when ``__init__`` binds the attribute more than once: the
+    first binding (see :func:`first_binding`), in the same method; ``None``: the finding's own
+    statement (bound once)."""
+    if binding.first is not None:
+        first = _dominating_first(binding)
+        return first if first is not None and first.span == binding.span else None
+    return binding if binding.rebound else None
+
+
+def unregistered_tensor(binding: Binding) -> bool:
+    """A plain tensor stored on ``self`` that nothing registers, and that no ``_apply`` override
+    moves with the Module (TPC006 takes the ones another method moves by hand)."""
     value = binding.value
-    if value is not None and value.kind is Kind.TENSOR and not binding.registered_before:
-        return {}
-    return None
+    if value is None or value.kind is not Kind.TENSOR:
+        return False
+    return not binding.registered_before and not binding.applied
 
 
 def plan_fix(site: FixSite) -> Plan | None:
@@ -44,10 +78,20 @@ def plan_fix(site: FixSite) -> Plan | None:
     attr = site.attr
     if attr in tn.MODULE_ATTRIBUTES or site.class_defines(attr):
         return None
+    at_first = site.binding.rebound  # the first of several bindings in __init__ (fix_target)
+    plain = (Kind.TENSOR, Kind.NONE)
     for other in site.other_bindings():
-        # Later updates elsewhere are fine while they store tensors (they update the buffer).
-        if other is None or other.in_init or other.value is None or other.value.kind not in core.TENSOR_LIKE:
+        # Later updates elsewhere are fine while they store tensors (they update the buffer);
+        # at the first binding, so are later ones in __init__ that store plain tensors or None
+        # (a Parameter there would meet the buffer's name).
+        if other is None or other.value is None:
             return None
+        if other.in_init and (not at_first or other.value.kind not in plain):
+            return None
+        if other.value.kind not in core.TENSOR_LIKE and other.value.kind is not Kind.NONE:
+            return None
+    if at_first and (site.binding.value is None or site.binding.value.kind not in plain):
+        return None
     if site.base_bindings(init_too=True):  # a plain attribute first: register_buffer refuses
         return None
     self_name = site.self_name
@@ -185,7 +229,6 @@ class Scale(nn.Module):
             self.s = nn.Parameter(torch.ones(3))
         else:
             self.register_buffer("s", torch.ones(3))
-        self.s = self.s * 2
         if learn:
             self.register_buffer("m", torch.zeros(3))
         if learn:
@@ -220,7 +263,7 @@ class Child(Base):
     # Unknown values stay unknown: a parameter without annotation, a method of an argument.
     """
 class Unknown(nn.Module):
-    def __init__(self, data, scale=None):
+    def __init__(self, data="a b", scale=None):
         super().__init__()
         if scale is not None:
             scale = scale * 2
@@ -229,6 +272,7 @@ class Unknown(nn.Module):
         for row in data:
             self.row = row
 """,
+
 
 ]
 
@@ -271,7 +315,7 @@ class Net(tnn.Module):
         for _ in range(2):
             self.c: th.Tensor = th.randn(2)  # expect: TPC001
         with th.no_grad():
-            self.d = th.ones(2).T  # expect: TPC001
+            self.d = th.ones(2, 2).T  # expect: TPC001
 
 class Child(Net):
     def __init__(self, w: th.Tensor):
@@ -281,7 +325,7 @@ class Child(Net):
     # Registered on one path only (a Parameter, or register_buffer), plain on the other.
     """
 class Scale(nn.Module):
-    def __init__(self, learn):
+    def __init__(self, learn=False):
         super().__init__()
         if learn:
             self.s = nn.Parameter(torch.ones(3))
@@ -300,7 +344,7 @@ class Scale(nn.Module):
 from typing import Tuple
 
 def sincos(t) -> Tuple[torch.Tensor, torch.Tensor]:
-    return compute(t)
+    return getattr(torch, "cos")(t), getattr(torch, "sin")(t)
 
 class Rotary(nn.Module):
     def __init__(self, n):
@@ -322,11 +366,12 @@ class Rotary(nn.Module):
     """
 from typing import Optional
 
-def load(path) -> "torch.Tensor":
-    return read(path)
+def load(n) -> "torch.Tensor":
+    return getattr(torch, "ones")(n)
 
 class Embedding(nn.Module):
-    def __init__(self, n, path, w: Optional[torch.Tensor] = None, v: "torch.Tensor | None" = None):
+    def __init__(self, n, path, w: Optional[torch.Tensor] = torch.zeros(2),
+                 v: "torch.Tensor | None" = torch.ones(2)):
         super().__init__()
         self.table = self.make(n)  # expect: TPC001
         self.loaded = load(path)  # expect: TPC001
@@ -340,7 +385,7 @@ class Embedding(nn.Module):
     # Narrowing: isinstance, and None on the other path (an optional tensor).
     """
 class Horizon(nn.Module):
-    def __init__(self, weight=None, scale=1.0, mask=None):
+    def __init__(self, weight=(1.0, 2.0), scale=1.0, mask=torch.ones(2)):
         super().__init__()
         if weight is not None:
             weight = torch.as_tensor(weight)
@@ -402,6 +447,28 @@ class Prior(nn.Module):
         self.mu = prior.mean  # expect: TPC001
 """,
 
+    # Created on a device in __init__ and never moved again: a later .to() still leaves it.
+    """
+class Placed(nn.Module):
+    def __init__(self, n, device):
+        super().__init__()
+        self.table = torch.zeros(n, device=device)  # expect: TPC001
+
+    def forward(self, x):
+        return x + self.table
+""",
+
+    # Bound first to None: the message names that line, where the buffer must be registered.
+    """
+class Cache(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.pe = None
+        table = torch.zeros(n)
+        self.pe = table  # expect: TPC001
+""",
+
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.
@@ -427,5 +494,23 @@ class PositionalEncoding(nn.Module):
             torch.ones(n, n)
         ).bool(), persistent=False)
 """,
+    ),    (
+        """
+class Cache(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.pe = None
+        table = torch.zeros(n)
+        self.pe = table
+""",
+        """
+class Cache(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.register_buffer("pe", None, persistent=False)
+        table = torch.zeros(n)
+        self.pe = table
+""",
     ),
+
 ]

@@ -212,6 +212,11 @@ class Scale(nn.Module):
     # Stored in one method, made trainable in another (reported at the store).
     """
 class Attack(nn.Module):
+    def __init__(self, x: torch.Tensor):
+        super().__init__()
+        self.reset(x)
+        self.fit()
+
     def reset(self, x):
         self.delta = torch.zeros_like(x)  # expect: TPC002
 

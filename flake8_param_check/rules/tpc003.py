@@ -89,7 +89,7 @@ class Manual(nn.Module):
     # Layers registered through another container: a Sequential built from them.
     """
 class MLP(nn.Module):
-    def __init__(self, sizes):
+    def __init__(self, sizes=(4, 8, 2)):
         super().__init__()
         self.layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
         seq = []
@@ -140,6 +140,16 @@ class Named(nn.Module):
             self.heads[name] = nn.Linear(1, 1)
 """,
 
+    # An argument annotated as a Module, kept in a list.
+    """
+from typing import Optional
+
+class Shared(nn.Module):
+    def __init__(self, block: nn.Module = nn.Linear(2, 2), extra: Optional[nn.Module] = nn.ReLU()):
+        super().__init__()
+        self.blocks = [block, extra]  # expect: TPC003
+""",
+
 ]
 
 #: What the fixer makes of a statement: (before, after), each after the common example header.
@@ -171,5 +181,23 @@ class Stack(nn.Module):
         blocks = [nn.ReLU(), nn.Tanh()]
         self.blocks = nn.ModuleList(blocks)
 """,
+    ),    (
+        """
+class Grown(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.layers = []
+        for _ in range(n):
+            self.layers = self.layers + [nn.Linear(d, d)]
+""",
+        """
+class Grown(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for _ in range(n):
+            self.layers = self.layers + [nn.Linear(d, d)]
+""",
     ),
+
 ]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import torch_names as tn
-from ..values import TENSOR_LIKE, Kind
+from ..values import TENSOR_LIKE, Container, Kind
 from ._base import Scope
-from ._containers import CONTAINER_FIELDS, message_fields, plan_container, unregistered_leaves
+from ._containers import message_fields, plan_container, unregistered_leaves
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Binding
@@ -20,10 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CODE = "TPC004"
 NAME = "plain-container-of-tensors"
-MESSAGE = (
-    "'self.{attr}' is a plain {container} of tensors or Parameters: they are not registered; "
-    "use nn.{fix} or register each as a buffer"
-)
+MESSAGE = "'self.{attr}' is a plain {container} of {held}: they are not registered; {advice}"
 SUMMARY = "Parameters or tensors kept in a Python list, tuple or dict are not registered."
 SCOPE = Scope.INIT
 PRIORITY = 50
@@ -33,9 +30,15 @@ def check(binding: Binding) -> dict[str, str] | None:
     leaves = unregistered_leaves(binding)
     if not leaves or any(leaf.kind is Kind.MODULE for leaf in leaves):
         return None
-    if any(leaf.kind in TENSOR_LIKE for leaf in leaves):
-        return message_fields(binding, *tn.PARAMETER_CONTAINERS)
-    return None
+    if not any(leaf.kind in TENSOR_LIKE for leaf in leaves):
+        return None
+    fields = message_fields(binding, *tn.PARAMETER_CONTAINERS)
+    value = binding.value
+    keyed = value is None or value.container is not Container.DICT or value.str_keys
+    if all(leaf.kind is Kind.PARAMETER for leaf in leaves) and keyed:
+        return {**fields, "held": "Parameters", "advice": f"use nn.{fields['fix']}"}
+    # A ParameterList would make plain tensors trainable: each wants a buffer of its own.
+    return {**fields, "held": "tensors", "advice": "register each tensor as a buffer (self.register_buffer)"}
 
 
 def plan_fix(site: FixSite) -> Plan | None:
@@ -55,7 +58,12 @@ FIX_TEXT = (
     "a buffer of its own, and their names are a design decision)."
 )
 
-FIELDS_TEXT = CONTAINER_FIELDS
+FIELDS_TEXT = (
+    "`{attr}` is the attribute's name; `{container}` is `list`, `tuple` or `dict`; `{held}` is "
+    "`Parameters` when it holds only Parameters (then `{advice}` names `nn.ParameterList`, or "
+    "`nn.ParameterDict` for a dict with string keys), else `tensors` (then `{advice}` says to "
+    "register each as a buffer: a `ParameterList` would make them trainable)."
+)
 
 
 VALID = [

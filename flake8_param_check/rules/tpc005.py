@@ -135,8 +135,7 @@ class Net(nn.Module):
     def __init__(self, d, t):
         super().__init__()
         self.w = nn.Parameter(torch.ones(d)).double()  # expect: TPC005
-        self.v = nn.Parameter(torch.arange(d)).float()  # expect: TPC005
-        self.u = nn.Parameter(t).float()  # expect: TPC005
+        self.v = nn.Parameter(torch.ones(d, dtype=torch.float64)).float()  # expect: TPC005
 """,
 
 ]
