@@ -33,13 +33,27 @@ SCOPE = Scope.EVERY_FUNCTION
 PRIORITY = 70
 
 _ASSIGN = "assign the result ({attr} = {attr}.{conversion}(...))"
+_USE = "use the result, or remove the statement"
 _PARAMETER = "a Parameter moves with its Module (model.to(...)), or assign its .data"
 
 
 def check(fact: Discarded) -> dict[str, str] | None:
-    advice = _PARAMETER if fact.receiver.kind is Kind.PARAMETER else _ASSIGN.format(
-        attr=fact.attr, conversion=fact.conversion)
+    if fact.receiver.kind is Kind.PARAMETER:
+        advice = _PARAMETER
+    elif _assignable(fact.target.func.value, fact.attr):  # type: ignore[attr-defined]
+        advice = _ASSIGN.format(attr=fact.attr, conversion=fact.conversion)
+    else:  # ``torch.zeros(3).cuda()``, ``x.float().to(d)``: nothing to assign back to
+        advice = _USE
     return {"conversion": fact.conversion, "advice": advice}
+
+
+def _assignable(receiver: cst.BaseExpression, text: str) -> bool:
+    """Whether the receiver, as the message writes it, can be assigned to: a name, or an
+    attribute or subscript of one (``x``, ``self.mask``, ``batch[0]``)."""
+    node = receiver
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        node = node.value
+    return isinstance(node, cst.Name) and text != "the tensor"
 
 
 def plan_fix(site: StatementSite) -> Plan | None:
@@ -90,7 +104,8 @@ FIX_TEXT = (
 
 FIELDS_TEXT = (
     "`{attr}` is the receiver as written; `{conversion}` the method; `{advice}` what to do "
-    "instead (assign the result, or for a Parameter move the Module)."
+    "instead (assign the result; use it where there is nothing to assign it to; for a "
+    "Parameter, move the Module)."
 )
 
 
@@ -138,6 +153,7 @@ INVALID = [
 def move(x: torch.Tensor, dev):
     x.to(dev)  # expect: TPC009
     x.double()  # expect: TPC009
+    x.float().to(dev)  # expect: TPC009
     return x
 """,
     # Buffers, Parameters and locals of a Module's methods.
