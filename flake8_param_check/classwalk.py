@@ -24,10 +24,11 @@ import libcst as cst
 from . import effects
 from . import torch_names as tn
 from .effects import Holds
-from .gate import builds_in_forward, init_scope
+from .gate import builds_in_forward, forward_scope, init_scope
+from .imports import dotted_name
 from .index import ClassInfo, FunctionInfo, Span
 from .memo import Memo
-from .inference import Frame, Resolver, Walker, dotted, frame_for, string_value
+from .inference import Frame, Resolver, Walker, dotted, frame_for, is_false, string_value
 from .symbols import ClassRef, FileSymbols, FunctionRef, Qualified
 from .values import REGISTERS, Kind, Val
 
@@ -89,6 +90,9 @@ class Construction:
     #: method called under one: built once
     lazy: bool
     in_init: bool = False
+    #: The forward scope builds an optimizer (``torch.optim.Adam(...)``): ``forward`` is a
+    #: training routine that trains what it builds.
+    trained: bool = False
 
 
 @dataclass
@@ -141,8 +145,9 @@ class ClassSummary:
     discarded: list[Discarded] = field(default_factory=list)
     #: The kinds each name is registered as anywhere in the class (a buffer, a Parameter, ...).
     registered_as: dict[str, set[Kind]] = field(default_factory=dict)
-    #: What an instance holds (see :meth:`ClassWalk.project_holds`), once asked.
+    #: What an instance holds (see :meth:`_Facts.project_holds`; ``None``: unknown), once asked.
     holds: Holds | None = None
+    holds_known: bool = False
 
 
 class Classes(Resolver, Protocol):
@@ -197,12 +202,28 @@ def walk_class(classes: Classes, symbols: FileSymbols, info: ClassInfo, init_onl
         }
     walk = ClassWalk(classes, summary, symbols.inherits_torch_layer(info))
     walk.run(own)
+    if summary.constructions and _trains_in_forward(info, symbols):
+        for construction in summary.constructions:
+            construction.trained = True
     if summary.bindings:
         _note_moves(summary, walk.inlined)
         for binding in summary.bindings:
             if binding.value is not None and binding.value.repeated:
                 binding.shared = walk.shared(binding.value)
     return summary
+
+
+def _trains_in_forward(info: ClassInfo, symbols: FileSymbols) -> bool:
+    """Whether a method of the forward scope builds an optimizer (:data:`.torch_names.OPTIMIZER_PREFIXES`)."""
+    for name in forward_scope(info, symbols):
+        function = info.methods[name]
+        for node in ast.walk(function.node):
+            if isinstance(node, ast.Call):
+                called = dotted_name(node.func)
+                meaning = symbols.lookup(called, info.scope) if called is not None else None
+                if isinstance(meaning, Qualified) and meaning.name.startswith(tn.OPTIMIZER_PREFIXES):
+                    return True
+    return False
 
 
 def _note_moves(summary: ClassSummary, init_scope: set[str]) -> None:
@@ -453,6 +474,9 @@ class _Facts(_SelfState):
         if self.forward_seen is None or value is None or self.method is None or frame.in_init:
             return
         if value.kind is Kind.PARAMETER:
+            if any(arg.keyword is not None and arg.keyword.value == tn.REQUIRES_GRAD_KEYWORD
+                   and is_false(arg.value) for arg in call.args):
+                return  # a frozen Parameter (requires_grad=False) is no optimizer's business
             holds, name = None, _display(value.made_by, "nn.Parameter")
         elif value.kind is Kind.MODULE:
             holds = self.value_holds(value)
@@ -523,39 +547,54 @@ class _Facts(_SelfState):
         return None
 
     def project_holds(self, ref: ClassRef, depth: int = 0) -> Holds | None:
-        """A class of the project holds state when it (or a base) registers something, derives
-        from a ``torch.nn`` layer that holds state, or stores on ``self`` in its init scope what
-        a call gives that is not known (a factory may give a Module); else nothing."""
+        """What an instance of a class of the project holds: state when it (or a base) registers
+        a Parameter, a buffer or a Module that holds state, or derives from a ``torch.nn`` layer
+        that holds state; else the strongest of what its parts hold.  ``None`` (unknown) when no
+        known part holds state and one part is not known: a Module it is given (a wrapper builds
+        no weights of its own), what a call gives that the analysis cannot follow, a base of
+        another library."""
         summary = self.classes.summary(ref) if depth < 8 else None
         if summary is None:
             return None
-        if summary.holds is not None:
+        if summary.holds_known:
             return summary.holds
-        holds = Holds.NOTHING
+        holds, unknown = Holds.NOTHING, False
+
+        def add(part: Holds | None) -> None:
+            nonlocal holds, unknown
+            if part is None:
+                unknown = True
+            else:
+                holds = max_holds(holds, part)
+
         for name in summary.registered:
             held = summary.attrs.get(name)
-            made_by = held.made_by if held is not None and held.kind is Kind.MODULE else None
-            if isinstance(made_by, ClassRef):
-                holds = max_holds(holds, self.project_holds(made_by, depth + 1) or Holds.STATE)
-            elif held is not None and made_by is not None:
-                holds = max_holds(holds, self.value_holds(held) or Holds.STATE)
+            if held is not None and held.kind in (Kind.PARAMETER, Kind.BUFFER, Kind.TENSOR):
+                add(Holds.STATE)
+            elif held is not None and isinstance(held.made_by, ClassRef):
+                add(self.project_holds(held.made_by, depth + 1))
+            elif held is not None and held.made_by is not None:
+                add(self.value_holds(held))
             else:
-                holds = Holds.STATE
+                add(None)  # given to the class, or from a call not followed
         symbols, info = ref.symbols, ref.info
         for base in info.bases:
             meaning = symbols.lookup(base, info.scope)
             if isinstance(meaning, Qualified) and tn.torch_layer_name(meaning.name) is not None:
                 layer = effects.module_holds(meaning.name)
-                holds = Holds.STATE if layer in (Holds.STATE, Holds.CONTENTS) else max_holds(holds, layer)
+                add(Holds.STATE if layer in (Holds.STATE, Holds.CONTENTS) else layer)
+            elif isinstance(meaning, Qualified):
+                if effects.call(meaning.name, symbols.settings.module_bases) is effects.Call.MODULE:
+                    add(None)  # a Module base of another library
             elif isinstance(meaning, ClassRef) and meaning.is_module():
-                holds = max_holds(holds, self.project_holds(meaning, depth + 1) or Holds.STATE)
-        scope = init_scope(info, symbols)
-        for name in scope:
+                add(self.project_holds(meaning, depth + 1))
+        for name in init_scope(info, symbols):
             for target, value in info.methods[name].self_assigns:
                 if target.attr not in summary.attrs and not _known_plain(value):
-                    holds = Holds.STATE  # what an unknown call gives may be a Module
-        summary.holds = holds
-        return holds
+                    add(None)  # what an unknown call gives may be a Module
+        result = holds if holds is Holds.STATE or not unknown else None
+        summary.holds, summary.holds_known = result, True
+        return result
 
     def shared(self, value: Val) -> str | None:
         """The Module object that ``value`` (a list or a Module container) holds several times,

@@ -315,6 +315,10 @@ TENSOR_ANNOTATIONS: frozenset[str] = frozenset({"torch.Tensor", "torch.FloatTens
 #: ``nn.init.*_(x)`` returns ``x`` itself.
 INIT_PREFIXES: tuple[str, ...] = ("torch.nn.init.",)
 
+#: Optimizers and their schedulers: a ``forward`` that builds one trains what it builds (a
+#: training routine behind a Module's call), so what it builds there is not lost to the optimizer.
+OPTIMIZER_PREFIXES: tuple[str, ...] = ("torch.optim.",)
+
 # --- torch.distributions (data only: not read by the analysis yet) --------------------------------
 
 #: The distribution classes of ``torch.distributions``, by the submodule that defines them.  Each

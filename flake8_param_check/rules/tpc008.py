@@ -5,6 +5,9 @@ norms, ``nn.Embedding``, ``nn.Dropout``, RNNs...), a Module class of the project
 ``nn.Parameter(...)``, built in ``forward`` or in a method ``forward`` calls, outside a guard that
 builds it once (``if self.proj is None:``).  Whether it is called at once
 (``nn.Linear(d, d)(x)``), kept in a local or stored on ``self``, it is built again on every call.
+Not reported: a frozen Parameter (``requires_grad=False``), a class of the project whose weights
+are not known to be its own (a wrapper of a Module it is given), and anything built by a
+``forward`` that also builds an optimizer (a training routine, which trains what it builds).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ _FUNCTIONAL = ", or use the functional form with the Module's mode (F.dropout(x,
 
 
 def check(fact: Construction) -> dict[str, str] | None:
-    if fact.lazy:
+    if fact.lazy or fact.trained:
         return None
     if fact.kind is Kind.PARAMETER:
         return {"method": fact.method, "effect": _PARAMETER, "or_else": ""}
@@ -108,6 +111,43 @@ class Act(nn.Module):
         x = nn.LayerNorm(4, elementwise_affine=False)(x)
         x = nn.Softmax(dim=1)(x)
         return nn.functional.dropout(x, self.p, self.training)
+""",
+    # What builds no fresh weights: a frozen Parameter (no optimizer wants it), a wrapper whose
+    # only Module is the one it is given.
+    """
+class Wrapper(nn.Module):
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x)
+
+class Merge(nn.Module):
+    def __init__(self, base: nn.Module):
+        super().__init__()
+        self.base = base
+
+    def forward(self, x, delta):
+        frozen = nn.Parameter(self.base.weight.data + delta, requires_grad=False)
+        return Wrapper(self.base)(x) * frozen.sum()
+""",
+    # A forward that builds an optimizer is a training routine: it trains what it builds.
+    """
+class Embedder(nn.Module):
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def forward(self, data):
+        encoder = nn.Linear(data.shape[-1], 8)
+        self.mask = nn.Parameter(torch.zeros(data.shape[0]))
+        optimizer = torch.optim.Adam([*encoder.parameters(), self.mask], lr=1e-3)
+        for _ in range(self.epochs):
+            optimizer.zero_grad()
+            encoder(data * self.mask[:, None]).pow(2).mean().backward()
+            optimizer.step()
+        return encoder(data).detach()
 """,
 
 ]
