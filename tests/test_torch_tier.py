@@ -215,6 +215,8 @@ def guesses(parameter: inspect.Parameter, device: str = "meta") -> list[Any]:
         return [device, "cpu" if device == "meta" else "meta"]
     if annotation is bool or name.startswith(("flag", "use_", "is_", "has_", "with_")):
         return [True, False]
+    if annotation is torch.nn.Module:  # any Module: a layer that takes the forward inputs
+        return [torch.nn.Linear(4, 4)]
     if inspect.isclass(annotation) and annotation not in (parameter.empty, int, float, str) \
             and not issubclass(annotation, torch.Tensor):
         return instances_of(annotation, device)  # a class of the example: only its instances
@@ -654,15 +656,22 @@ def forward_twice(example: Example, cls: str) -> ForwardRun:
 
 
 def _lost_state(instance: Any, made: Any) -> bool:
-    """``made`` (built by a forward call) holds tensors the model no longer has, or is a layer
-    whose behaviour depends on the mode, left in training mode under an evaluated model."""
+    """``made`` (built by a forward call) holds trainable weights or buffers that the model no
+    longer has and that no gradient reached during the call (a forward that trains what it
+    builds is a training routine), or is a layer whose behaviour depends on the mode, left in
+    training mode under an evaluated model.  A frozen Parameter is nobody's weight to lose."""
     import torch
 
-    tensors = [made] if isinstance(made, torch.nn.Parameter) else \
-        [*made.parameters(), *made.buffers()] if isinstance(made, torch.nn.Module) else []
+    if isinstance(made, torch.nn.Parameter):
+        tensors = [made] if made.requires_grad else []
+    elif isinstance(made, torch.nn.Module):
+        tensors = [*(p for p in made.parameters() if p.requires_grad), *made.buffers()]
+    else:
+        tensors = []
     kept = {id(t) for t in itertools.chain(instance.parameters(), instance.buffers())}
     if tensors:
-        return not any(id(t) in kept for t in tensors)
+        trained = all(t.grad is not None for t in tensors if t.requires_grad) and any(t.requires_grad for t in tensors)
+        return not trained and not any(id(t) in kept for t in tensors)
     return isinstance(made, torch.nn.Module) and _reads_training(made) and made.training and not instance.training
 
 

@@ -115,22 +115,22 @@ class Act(nn.Module):
     # What builds no fresh weights: a frozen Parameter (no optimizer wants it), a wrapper whose
     # only Module is the one it is given.
     """
-class Wrapper(nn.Module):
+class Scaled(nn.Module):
     def __init__(self, inner: nn.Module):
         super().__init__()
         self.inner = inner
 
     def forward(self, x):
-        return self.inner(x)
+        return self.inner(x) * 2
 
-class Merge(nn.Module):
-    def __init__(self, base: nn.Module):
+class Model(nn.Module):
+    def __init__(self):
         super().__init__()
-        self.base = base
+        self.proj = nn.Linear(4, 4)
 
-    def forward(self, x, delta):
-        frozen = nn.Parameter(self.base.weight.data + delta, requires_grad=False)
-        return Wrapper(self.base)(x) * frozen.sum()
+    def forward(self, x):
+        frozen = nn.Parameter(self.proj.weight.detach() * 2, requires_grad=False)
+        return Scaled(self.proj)(x) @ frozen
 """,
     # A forward that builds an optimizer is a training routine: it trains what it builds.
     """
