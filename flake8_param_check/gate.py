@@ -191,6 +191,8 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 def _builds_in(function: FunctionInfo, symbols: FileSymbols) -> bool:
     text = _code_text(function, symbols)
     names = set()
+    # The regex starts at a capital only (a dotted prefix in the pattern makes it several times
+    # slower); the name's prefix (``nn.`` of ``nn.Linear``) is read backwards.
     for match in _CAPITALISED_CALL.finditer(text):
         start = match.start()
         while start > 0 and text[start - 1] in _NAME_CHARS:
@@ -208,25 +210,30 @@ def _builds_in(function: FunctionInfo, symbols: FileSymbols) -> bool:
 
 
 def _code_text(function: FunctionInfo, symbols: FileSymbols) -> str:
-    """The text of ``function`` without its docstring (whose examples call classes too)."""
-    body = function.node.body
-    first = body[0] if body else None
+    """The text of ``function`` from its ``def`` line (its decorators run once, when the class
+    is made), without its docstring (whose examples call classes too)."""
+    node = function.node
+    lines = symbols.index.lines
+    start, end = node.lineno, function.span.end
+    first = node.body[0] if node.body else None
     if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
             and isinstance(first.value.value, str)):
-        return symbols.span_text(function.span)
-    lines = symbols.index.lines
-    start, end = function.span.start, function.span.end
+        return "".join(lines[start - 1: end])
     return "".join([*lines[start - 1: first.lineno - 1], *lines[(first.end_lineno or first.lineno): end]])
 
 
 def _lowercase_builders(symbols: FileSymbols) -> frozenset[str]:
-    """Lowercase names under which the file may call a class: its lowercase classes and imported
-    names (``from torch.nn import Linear as linear``, ``from .blocks import conv_block``)."""
+    """Lowercase names under which the file may call a class: its lowercase classes, and the
+    capitalised names it imports under a lowercase one (``from torch.nn import Linear as
+    linear``).  A lowercase imported name is taken for a function: looking each one up would
+    read the files they come from."""
     found: frozenset[str] | None = symbols.caches.get("lowercase-builders")
     if found is None:
         index = symbols.index
+        aliases = index.imports.aliases
         found = frozenset(
-            name for name in (*index.classes_by_name, *index.imports.aliases)
+            name for name in (*index.classes_by_name,
+                              *(a for a, target in aliases.items() if target.rpartition(".")[2][:1].isupper()))
             if name[:1].islower() or name[:1] == "_"
         )
         symbols.caches["lowercase-builders"] = found
