@@ -231,10 +231,9 @@ def _lowercase_builders(symbols: FileSymbols) -> frozenset[str]:
     if found is None:
         index = symbols.index
         aliases = index.imports.aliases
+        renamed = [a for a, target in aliases.items() if target.rpartition(".")[2][:1].isupper()]
         found = frozenset(
-            name for name in (*index.classes_by_name,
-                              *(a for a, target in aliases.items() if target.rpartition(".")[2][:1].isupper()))
-            if name[:1].islower() or name[:1] == "_"
+            name for name in (*index.classes_by_name, *renamed) if name[:1].islower() or name[:1] == "_"
         )
         symbols.caches["lowercase-builders"] = found
     return found
