@@ -163,8 +163,9 @@ def _discarding_functions(symbols: FileSymbols, gated: bool = True) -> Iterator[
         methods = [f for f in info.methods.values() if f.discards]
         if methods and not (info.bases and symbols.is_module_class(info)):
             candidates.extend(methods)
+    gate = Gate(symbols, None, lambda: False)
     for function in candidates:
-        if not gated or Gate(symbols, None, lambda: False).discards_tensor(function, self_known=False):
+        if not gated or gate.discards_tensor(function, self_known=False):
             yield function
 
 

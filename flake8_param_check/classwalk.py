@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, Optional, Protocol, Sequence, Union
+from typing import ClassVar, Optional, Protocol, Sequence, Union
 
 import libcst as cst
 
@@ -28,7 +28,7 @@ from .gate import builds_in_forward, forward_scope, init_scope
 from .imports import dotted_name
 from .index import ClassInfo, FunctionInfo, Span
 from .memo import Memo
-from .inference import Frame, Resolver, Walker, dotted, frame_for, is_false, string_value
+from .inference import Frame, Resolver, Walker, dotted, frame_for, is_false, string_value, walk
 from .symbols import ClassRef, FileSymbols, FunctionRef, Qualified
 from .values import REGISTERS, Kind, Val
 
@@ -518,7 +518,7 @@ class _Facts(_SelfState):
     def assigned_in(self, branch: cst.CSTNode, self_name: str) -> set[str]:
         """The attributes of ``self`` that ``branch`` assigns, or a method of the class it calls."""
         assigned: set[str] = set()
-        for node in _walk(branch):
+        for node in walk(branch):
             if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
                 target = node.target
                 if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
@@ -885,19 +885,10 @@ def _self_reads(test: cst.BaseExpression, self_name: str) -> set[str]:
     """The attributes of ``self`` that ``test`` reads (``self.training`` aside)."""
     return {
         node.attr.value
-        for node in _walk(test)
+        for node in walk(test)
         if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
         and node.value.value == self_name and node.attr.value != "training"
     }
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node`` and every node under it."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
 
 
 def _reads_self(node: cst.BaseExpression, self_name: str) -> bool:

@@ -101,6 +101,23 @@ def string_value(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def walk(node: cst.CSTNode, skip: cst.CSTNode | None = None) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (itself included), in source order; ``skip`` is yielded but
+    not entered."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is skip:
+            continue
+        children = current.children
+        if isinstance(current, cst.Attribute):  # ``.attr`` and ``keyword=`` are not variables
+            children = [c for c in children if c is not current.attr]
+        elif isinstance(current, cst.Arg) and current.keyword is not None:
+            children = [c for c in children if c is not current.keyword]
+        stack.extend(reversed(children))
+
+
 def target_names(node: cst.BaseExpression) -> Iterator[str]:
     """Every plain name a ``for``/``with``/comprehension target binds."""
     if isinstance(node, cst.Name):

@@ -22,6 +22,7 @@ import libcst as cst
 from .. import effects
 from .. import torch_names as tn
 from ..symbols import ClassRef, Qualified
+from ..inference import walk
 from ._core import Binding, ClassSummary, Discarded, Fact, Kind, dotted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -490,23 +491,6 @@ def bound_elsewhere(tree: ast.Module) -> set[str]:
 
 
 # --- libcst helpers ------------------------------------------------------------------------------
-
-
-def walk(node: cst.CSTNode, skip: cst.CSTNode | None = None) -> Iterator[cst.CSTNode]:
-    """Every node under ``node`` (itself included), in source order; ``skip`` is yielded but
-    not entered."""
-    stack: list[cst.CSTNode] = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if current is skip:
-            continue
-        children = current.children
-        if isinstance(current, cst.Attribute):  # ``.attr`` and ``keyword=`` are not variables
-            children = [c for c in children if c is not current.attr]
-        elif isinstance(current, cst.Arg) and current.keyword is not None:
-            children = [c for c in children if c is not current.keyword]
-        stack.extend(reversed(children))
 
 
 def nn_attr(nn: cst.BaseExpression, name: str) -> cst.Attribute:
