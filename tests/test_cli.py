@@ -30,6 +30,8 @@ from flake8_param_check.findings import Finding
 from flake8_param_check.formats import Report, format_github, format_json, format_sarif, format_text
 from flake8_param_check.noqa import NoqaFilter
 
+from cli_helpers import run_main, write
+
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 BUGGY = (
@@ -43,21 +45,6 @@ BUGGY = (
 CLEAN = "import torch\nfrom torch import nn\nclass M(nn.Module):\n    pass\n"
 TPC001_AT_6 = "6:9: " + CODES["TPC001"].message(attr="pe")
 FIXED_LINE = 'self.register_buffer("pe", torch.zeros(3), persistent=False)'
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_bytes(text.encode())
-    return path
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["--isolated", "-j", "1", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_process(*argv: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

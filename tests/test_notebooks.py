@@ -21,6 +21,8 @@ from flake8_param_check.discovery import discover
 from flake8_param_check.notebook import NotebookError, _cell_sources, parse_notebook, python_lines
 from flake8_param_check.notebook import python_source
 
+from cli_helpers import run_main, write
+
 DATA = Path(__file__).parent / "data"
 IRREGULAR = DATA / "notebooks" / "irregular.ipynb"
 SCHEMA = DATA / "sarif-schema-2.1.0.json"
@@ -85,18 +87,6 @@ def notebook(*sources: str | tuple[str, str], minor: int = 5, indent: int | None
     }
     document = {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": minor}
     return json.dumps(document, indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return path
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["--isolated", "-j", "1", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_process(*argv: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
